@@ -1,0 +1,57 @@
+"""The `s2d` command line: a thin skin over the Python API.
+
+Nothing here imports torch at module level, so `s2d --help` answers at once. User errors
+(`S2DError`) become a one-line message and exit status 1 in `S2DGroup.invoke`; bad option
+values are Click usage errors (exit 2); anything else is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+from s2dcli import __version__
+from s2dcli.commands.models import models
+from s2dcli.errors import S2DError
+from s2dcli.log import setup_logging
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class S2DGroup(click.Group):
+    """Turns `S2DError` into a clean `Error: ...` line (exit 1) unless --debug is given."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except S2DError as exc:
+            if ctx.find_root().params.get("debug"):
+                raise
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=S2DGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="s2d")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks, also for user errors.")
+def cli(verbose: int, quiet: bool, debug: bool) -> None:
+    """Annotate videos with facial emotions using S2D (Chen et al., IEEE TAFFC 2024).
+
+    S2D is a ViT-B/16 image model adapted to video with landmark-aware prompters and
+    temporal adapters; the published checkpoints are state of the art on DFEW, FERV39K and
+    MAFW. s2dcli loads them strictly and reproduces the authors' numbers.
+
+    \b
+    Weights are downloaded on first use into S2D_HOME (default ~/.cache/s2d) and checked
+    by sha256 on every load; set HF_HUB_OFFLINE=1 or pass --offline to stay offline.
+
+    \b
+    Examples:
+      s2d models list                 # the published checkpoints and their classes
+      s2d models pull dfew-fold1      # download one for offline use
+      s2d models verify               # re-check every cached file's sha256
+    """
+    setup_logging(verbose, quiet)
+
+
+cli.add_command(models)

@@ -1,0 +1,37 @@
+"""Shared fixtures: paths to the golden data copied from the authors' release."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+
+
+@pytest.fixture(scope="session")
+def golden_dir() -> Path:
+    return GOLDEN
+
+
+@pytest.fixture(autouse=True)
+def _restore_rng_state():
+    """Tests may seed or draw from the global RNGs; leave them as they were."""
+    import numpy as np
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    torch_state = None
+    try:
+        import torch
+
+        torch_state = torch.random.get_rng_state()
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    yield
+    random.setstate(py_state)
+    np.random.set_state(np_state)
+    if torch_state is not None:
+        import torch
+
+        torch.random.set_rng_state(torch_state)
