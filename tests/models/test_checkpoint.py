@@ -181,3 +181,33 @@ def test_image_checkpoint_loads_non_strictly_with_a_warning(tmp_path, tiny_a, ca
     assert capsys.readouterr().out == ""
     torch.testing.assert_close(model.ln_post.weight, state_dict["ln_post.weight"])
     torch.testing.assert_close(model.blocks[0].attn.qkv.weight, state_dict["blocks.0.attn.qkv.weight"])
+
+
+def test_load_by_cached_name_verifies_sha256(tmp_path, monkeypatch, tiny_a, golden_dir):
+    """Names resolve through the weights cache, whose sha256 is checked on every load."""
+    from s2dcli.errors import ChecksumError
+    from s2dcli.weights import import_file
+
+    monkeypatch.setenv("S2D_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    config, *_ = tiny_a
+    entry = import_file(golden_dir / "tinyA_s2d.pth", "my-tiny")
+    _assert_golden(load_s2d("my-tiny", config), tiny_a)
+
+    data = bytearray(entry.path.read_bytes())
+    data[-100] ^= 0xFF  # flip a byte inside the cached copy
+    entry.path.write_bytes(bytes(data))
+    with pytest.raises(ChecksumError, match="my-tiny|tinyA_s2d"):
+        load_s2d("my-tiny", config)
+
+
+def test_unknown_name_offline_says_how_to_get_it(tmp_path, monkeypatch):
+    from s2dcli.errors import WeightsNotAvailableError
+
+    monkeypatch.setenv("S2D_HOME", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(WeightsNotAvailableError, match=r"--weights PATH") as err:
+        load_s2d("dfew-fold1")
+    assert str(tmp_path) in str(err.value)
+    with pytest.raises(WeightsNotAvailableError, match=r"--landmark-weights PATH"):
+        load_landmarks("landmarks")
