@@ -197,7 +197,7 @@ def test_load_by_cached_name_verifies_sha256(tmp_path, monkeypatch, tiny_a, gold
     data = bytearray(entry.path.read_bytes())
     data[-100] ^= 0xFF  # flip a byte inside the cached copy
     entry.path.write_bytes(bytes(data))
-    with pytest.raises(ChecksumError, match="my-tiny|tinyA_s2d"):
+    with pytest.raises(ChecksumError, match=r"my-tiny|tinyA_s2d"):
         load_s2d("my-tiny", config)
 
 
