@@ -16,6 +16,7 @@ from s2dcli.faces.factory import OFFLINE_DETECTOR, SPECS, create_detector
 from s2dcli.faces.mtcnn import MtcnnDetector
 from s2dcli.faces.packs import DEFAULT_PACK, KNOWN_PACKS, insightface_root
 from s2dcli.faces.scrfd import ScrfdDetector
+from s2dcli.faces.tracker import FaceTracker, TrackerConfig, track_faces
 from s2dcli.faces.types import Detections, FaceDetector
 from s2dcli.faces.whole_frame import WholeFrameDetector
 
@@ -27,11 +28,14 @@ __all__ = [
     "BaseDetector",
     "Detections",
     "FaceDetector",
+    "FaceTracker",
     "MtcnnDetector",
     "ScrfdDetector",
+    "TrackerConfig",
     "WholeFrameDetector",
     "box_iou",
     "create_detector",
     "insightface_root",
     "nms",
+    "track_faces",
 ]
