@@ -9,6 +9,9 @@ import pytest
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
+# The fake hub and its `server` / `home` fixtures, for the weights download and CLI tests.
+pytest_plugins = ["tests.weights_server"]
+
 
 @pytest.fixture(scope="session")
 def golden_dir() -> Path:

@@ -222,3 +222,18 @@ def files_under(root: Path) -> list[str]:
     if not root.exists():
         return []
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+# Fixtures shared by the download and CLI tests; tests/conftest.py registers this module as a
+# plugin (a module defining its own `home` fixture overrides this one there).
+@pytest.fixture
+def server():
+    """A running fake hub + file server."""
+    with WeightsServer() as s:
+        yield s
+
+
+@pytest.fixture
+def home(monkeypatch, tmp_path, server) -> Path:
+    """S2D_HOME (and HF_HOME) in tmp, pointed at `server`."""
+    return isolate_weights_env(monkeypatch, tmp_path, server.endpoint)

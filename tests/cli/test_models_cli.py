@@ -6,28 +6,16 @@ import hashlib
 import inspect
 import json
 import os
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from s2dcli.cli import cli
 from s2dcli.weights import REGISTRY
-from tests.weights_server import WeightsServer, files_under, isolate_weights_env
+from tests.weights_server import files_under
 
 DATA = os.urandom(200_000)
 SHA = hashlib.sha256(DATA).hexdigest()
-
-
-@pytest.fixture
-def server():
-    with WeightsServer() as s:
-        yield s
-
-
-@pytest.fixture
-def home(monkeypatch, tmp_path, server) -> Path:
-    return isolate_weights_env(monkeypatch, tmp_path, server.endpoint)
 
 
 def run(*args: str):

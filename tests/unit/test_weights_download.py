@@ -18,17 +18,6 @@ DATA = os.urandom(300_000)
 SHA = hashlib.sha256(DATA).hexdigest()
 
 
-@pytest.fixture
-def server():
-    with WeightsServer() as s:
-        yield s
-
-
-@pytest.fixture
-def home(monkeypatch, tmp_path, server) -> Path:
-    return isolate_weights_env(monkeypatch, tmp_path, server.endpoint)
-
-
 def _only_index_left(home: Path) -> None:
     assert files_under(home) in ([], ["index.json"])
 
