@@ -101,34 +101,45 @@ def sample_clips(track: TrackFrames, config: ClipConfig) -> list[ClipSpec]:
     duration = float(times[-1]) - first + frame_duration(times)
     if duration < config.min_seconds:
         return []
-    clips = []
+    window = min(config.clip_seconds, duration)
+    return [
+        clip_for_window(track, 0, first + offset, window, clip_index, config)
+        for clip_index, offset in enumerate(window_starts(duration, config))
+    ]
+
+
+def clip_for_window(
+    track: TrackFrames, offset: int, start: float, window: float, clip_index: int,
+    config: ClipConfig,
+) -> ClipSpec:
+    """The clip of the window `[start, start + window)`.
+
+    `track` may be a slice of the whole track that starts `offset` frames into it; positions
+    in the result count from the whole track's first frame. The slice must hold the last frame
+    before `start` (or the track's first frame) and every frame up to the window's end.
+    """
+    times = np.asarray(track.times_s, dtype=np.float64)
     t = config.num_frames
-    for clip_index, offset in enumerate(window_starts(duration, config)):
-        start = first + offset
-        window = min(config.clip_seconds, duration)
-        # Sample times at the centres of T equal slices of the window; past the track's end
-        # (short material) the last frame repeats.
-        sample_times = start + (np.arange(t) + 0.5) * (config.clip_seconds / t)
-        positions = np.searchsorted(times, sample_times + 1e-9, side="right") - 1
-        positions = np.clip(positions, 0, len(times) - 1)
-        inside = (times >= start - 1e-9) & (times < start + window - 1e-9)
-        covered = np.flatnonzero(inside)
-        if covered.size == 0:
-            covered = np.unique(positions)
-        scores = track.scores[covered]
-        det_score = float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
-        box = track.boxes[covered].mean(axis=0)
-        clips.append(
-            ClipSpec(
-                face_id=track.face_id,
-                clip_index=clip_index,
-                positions=tuple(int(p) for p in positions),
-                start_frame=int(track.frame_indices[covered[0]]),
-                end_frame=int(track.frame_indices[covered[-1]]),
-                start_s=start,
-                end_s=start + window,
-                box=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
-                det_score=det_score,
-            )
-        )
-    return clips
+    # Sample times at the centres of T equal slices of the window; past the track's end
+    # (short material) the last frame repeats.
+    sample_times = start + (np.arange(t) + 0.5) * (config.clip_seconds / t)
+    positions = np.searchsorted(times, sample_times + 1e-9, side="right") - 1
+    positions = np.clip(positions, 0, len(times) - 1)
+    inside = (times >= start - 1e-9) & (times < start + window - 1e-9)
+    covered = np.flatnonzero(inside)
+    if covered.size == 0:
+        covered = np.unique(positions)
+    scores = track.scores[covered]
+    det_score = float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
+    box = track.boxes[covered].mean(axis=0)
+    return ClipSpec(
+        face_id=track.face_id,
+        clip_index=clip_index,
+        positions=tuple(int(p) + offset for p in positions),
+        start_frame=int(track.frame_indices[covered[0]]),
+        end_frame=int(track.frame_indices[covered[-1]]),
+        start_s=start,
+        end_s=start + window,
+        box=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
+        det_score=det_score,
+    )

@@ -24,6 +24,7 @@ Everything is deterministic: no randomness, stable sorts, and scipy's exact assi
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -80,14 +81,44 @@ class TrackerConfig:
 
 
 @dataclass(eq=False)
-class _Track:
-    """The detections of one face so far (xyxy boxes), in frame order."""
+class TrackState:
+    """The detections of one face so far (xyxy boxes), in frame order.
+
+    Attributes:
+        serial: creation order within the video (face ids are assigned at the end).
+        closed: True once no later detection can join the track.
+    """
 
     serial: int  # creation order, the last tie-breaker for ids
     frames: list[int] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
     boxes: list[np.ndarray] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
+    closed: bool = False
+
+    @property
+    def first_frame(self) -> int:
+        return self.frames[0]
+
+    @property
+    def last_frame(self) -> int:
+        return self.frames[-1]
+
+    def box_at(self, frame_index: int) -> tuple[np.ndarray, float]:
+        """The (4,) xyxy box at a frame between the first and last detection, and its score.
+
+        Between two detections the box is interpolated linearly by frame number (as `finish`
+        does) and the score is NaN.
+        """
+        pos = bisect.bisect_left(self.frames, frame_index)
+        if pos < len(self.frames) and self.frames[pos] == frame_index:
+            return self.boxes[pos], self.scores[pos]
+        if pos == 0 or pos == len(self.frames):
+            raise ValueError(f"frame {frame_index} is outside the track "
+                             f"({self.frames[0]}..{self.frames[-1]})")
+        f0, f1 = self.frames[pos - 1], self.frames[pos]
+        w = (frame_index - f0) / (f1 - f0)
+        return self.boxes[pos - 1] * (1.0 - w) + self.boxes[pos] * w, float("nan")
 
     def add(self, frame: int, time_s: float, box: np.ndarray, score: float) -> None:
         self.frames.append(frame)
@@ -136,8 +167,8 @@ class FaceTracker:
 
     def __init__(self, config: TrackerConfig | None = None) -> None:
         self.config = config or TrackerConfig()
-        self._live: list[_Track] = []
-        self._closed: list[_Track] = []
+        self._live: list[TrackState] = []
+        self._closed: list[TrackState] = []
         self._seen_frames: list[int] = []
         self._seen_times: list[float] = []
         self._serial = 0
@@ -165,6 +196,7 @@ class FaceTracker:
         still = []
         for track in self._live:  # close tracks that have been unmatched too long
             if time_s - track.times[-1] > cfg.max_gap_seconds:
+                track.closed = True
                 self._closed.append(track)
             else:
                 still.append(track)
@@ -188,10 +220,42 @@ class FaceTracker:
                     self._live[r].add(frame_index, time_s, boxes[c], float(scores[c]))
                     matched[c] = True
         for c in np.flatnonzero(~matched):
-            track = _Track(self._serial)
+            track = TrackState(self._serial)
             self._serial += 1
             track.add(frame_index, time_s, boxes[c], float(scores[c]))
             self._live.append(track)
+
+    @property
+    def live(self) -> list[TrackState]:
+        """The tracks a later detection may still extend, in creation order."""
+        return list(self._live)
+
+    def frontier(self) -> int | None:
+        """The last frame whose boxes are final: no later detection can change a box at or
+        before it (None before the first update). Frames after it may still be filled in by a
+        live track matched again later."""
+        if not self._seen_frames:
+            return None
+        return min([t.frames[-1] for t in self._live] + [self._seen_frames[-1]])
+
+    def keeps(self, track: TrackState) -> bool:
+        """Whether `track` passes the length rules (once true, it stays true)."""
+        span = track.times[-1] - track.times[0]
+        return (len(track.frames) >= self.config.min_detections
+                and span >= self.config.min_track_seconds)
+
+    def close_all(self) -> list[TrackState]:
+        """Close every track (the video ended); returns all tracks, in creation order."""
+        for track in self._live:
+            track.closed = True
+        tracks = sorted(self._closed + self._live, key=lambda t: t.serial)
+        self._closed, self._live = [], []
+        return tracks
+
+    @staticmethod
+    def id_order(tracks: Iterable[TrackState]) -> list[TrackState]:
+        """Tracks in face-id order: first detected frame, then the box further left first."""
+        return sorted(tracks, key=lambda t: (t.frames[0], float(t.boxes[0][0]), t.serial))
 
     def finish(self, frame_times: np.ndarray | None = None) -> list[TrackFrames]:
         """Close all tracks, drop the short ones, fill the frames between detections.
@@ -205,21 +269,17 @@ class FaceTracker:
             The kept tracks, face ids 0, 1, 2, ... in order of first detected frame (ties: the
             box further left first). Boxes are x, y, w, h; scores are NaN on filled frames.
         """
-        tracks = self._closed + self._live
-        self._closed, self._live = [], []
-        cfg = self.config
         kept = []
-        for track in tracks:
-            span = track.times[-1] - track.times[0]
-            if len(track.frames) < cfg.min_detections or span < cfg.min_track_seconds:
+        for track in self.close_all():
+            if not self.keeps(track):
                 log.debug("dropped a track of %d detections over %.2f s from frame %d",
-                          len(track.frames), span, track.frames[0])
+                          len(track.frames), track.times[-1] - track.times[0], track.frames[0])
                 continue
             kept.append(track)
-        kept.sort(key=lambda t: (t.frames[0], float(t.boxes[0][0]), t.serial))
+        kept = self.id_order(kept)
         return [self._fill(face_id, track, frame_times) for face_id, track in enumerate(kept)]
 
-    def _fill(self, face_id: int, track: _Track, frame_times: np.ndarray | None) -> TrackFrames:
+    def _fill(self, face_id: int, track: TrackState, frame_times: np.ndarray | None) -> TrackFrames:
         """One track over every frame from its first to its last detection."""
         observed = np.asarray(track.frames, np.int64)
         frames = np.arange(observed[0], observed[-1] + 1, dtype=np.int64)

@@ -247,3 +247,21 @@ def make_test_videos(directory: str | os.PathLike[str]) -> VideoSet:
         faststart=faststart,
         bad=bad,
     )
+
+
+def write_frames(path: str | os.PathLike[str], frames: Sequence[np.ndarray], fps: int = 25,
+                 codec: str = "libx264", crf: int = 18) -> Path:
+    """Encode RGB frames (all one even size) into `path`, at a constant `fps`."""
+    path = Path(path)
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        if codec == "libx264":
+            stream.codec_context.options = {"crf": str(crf), "preset": "ultrafast", "bf": "0"}
+        for image in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(image), format="rgb24")))
+        container.mux(stream.encode())
+    return path

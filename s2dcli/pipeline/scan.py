@@ -1,0 +1,238 @@
+"""One pass over one video: decode once, detect every k-th frame, track, crop, cut clips.
+
+`scan_video` is a generator: it yields each `CutClip` as soon as its frames are known, and a
+`VideoScan` (or a `VideoFailure`) last. Frames wait in a short buffer until the tracker has
+settled their boxes (a face missed by the detector may be matched again up to
+`max_gap_seconds` later, and the frames in between are filled in), so memory stays bounded by
+that gap, not by the video's length; each frame is decoded exactly once.
+
+The last frame of a video is always detected, so tracks reach the end of the video.
+With `whole_frame=True` (`--faces none`) there is no detection: the video is one track whose box
+is the frame's centre square (the release's "resize, centre crop" for face-cropped datasets).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.crop import DEFAULT_MARGIN, crop_face
+from engine.video import Frame, VideoDecodeError, VideoInfo, open_video
+from s2dcli.clips import ClipConfig, TrackFrames
+from s2dcli.errors import InputError
+from s2dcli.faces.tracker import FaceTracker, TrackerConfig, TrackState
+from s2dcli.faces.types import FaceDetector
+from s2dcli.pipeline.cutter import CutClip, StreamingClipCutter
+
+log = logging.getLogger("s2d.pipeline")
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """How a video becomes face clips.
+
+    Attributes:
+        clips: window length, stride, frames per clip, minimum length.
+        tracker: how detections become tracks (and `min_face`).
+        detect_every: run the detector on every k-th frame (and the last one).
+        crop_size: side of the square crops, the model's input size.
+        margin: crop side relative to the face box's longer side.
+        whole_frame: no detector; the frame's centre square is the face (`--faces none`).
+        backend: video decoder, auto, decord or pyav.
+        timeout_s: longest wait for the decoder before the video fails.
+    """
+
+    clips: ClipConfig = field(default_factory=ClipConfig)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    detect_every: int = 5
+    crop_size: int = 224
+    margin: float = DEFAULT_MARGIN
+    whole_frame: bool = False
+    backend: str = "auto"
+    timeout_s: float | None = 30.0
+
+    def __post_init__(self) -> None:
+        if self.detect_every < 1:
+            raise InputError(f"--detect-every must be at least 1, got {self.detect_every}.")
+        if self.crop_size < 1:
+            raise InputError(f"crop size must be positive, got {self.crop_size}.")
+        if not self.margin > 0:
+            raise InputError(f"crop margin must be positive, got {self.margin}.")
+
+
+@dataclass(frozen=True)
+class VideoScan:
+    """What a finished scan knows about a video (yielded last).
+
+    Attributes:
+        info: the stream facts.
+        frames: frames decoded.
+        face_ids: track serial (the `face_id` on the clips yielded) -> final face id.
+        tracks: the kept tracks with their final face ids, for overlays.
+        timings: seconds spent decoding, detecting and cropping.
+    """
+
+    info: VideoInfo
+    frames: int
+    face_ids: dict[int, int]
+    tracks: list[TrackFrames]
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class VideoFailure:
+    """A video that could not be read (yielded last, instead of a `VideoScan`)."""
+
+    path: Path
+    reason: str
+
+
+ScanItem = CutClip | VideoScan | VideoFailure
+
+
+def scan_video(
+    path: Path, detector: FaceDetector | None, options: ScanOptions
+) -> Iterator[ScanItem]:
+    """Decode `path` once and yield its clips, then a `VideoScan` or a `VideoFailure`.
+
+    Args:
+        path: the video.
+        detector: the face detector (unused, may be None, with `options.whole_frame`); not
+            thread-safe, so one per concurrent scan.
+        options: see `ScanOptions`.
+    """
+    try:
+        with open_video(path, options.backend, options.timeout_s) as video:
+            scan = _Scan(video.info, detector, options)
+            clock = time.perf_counter()
+            for frame in video:
+                now = time.perf_counter()
+                scan.timings["decode"] += now - clock
+                yield from scan.add(frame)
+                clock = time.perf_counter()
+            scan.timings["decode"] += time.perf_counter() - clock
+            yield from scan.finish()
+    except VideoDecodeError as exc:
+        yield VideoFailure(Path(path), exc.reason)
+
+
+class _Scan:
+    """The state of one video's pass (see `scan_video`)."""
+
+    def __init__(self, info: VideoInfo, detector: FaceDetector | None,
+                 options: ScanOptions) -> None:
+        if detector is None and not options.whole_frame:
+            raise ValueError("a detector is needed unless whole_frame=True")
+        self.info = info
+        self.detector = detector
+        self.options = options
+        self.tracker = FaceTracker(options.tracker)
+        self.pending: deque[Frame] = deque()  # decoded, boxes not settled yet
+        self.cutters: dict[int, tuple[TrackState | None, StreamingClipCutter]] = {}  # active
+        self.finished: dict[int, tuple[TrackState | None, StreamingClipCutter]] = {}  # kept
+        self.frames = 0
+        self.last_detected = -1
+        self.timings = {"decode": 0.0, "detect": 0.0, "crop": 0.0}
+
+    def add(self, frame: Frame) -> Iterator[CutClip]:
+        self.frames += 1
+        if self.options.whole_frame:
+            yield from self._crop_whole(frame)
+            return
+        self.pending.append(frame)
+        if frame.index % self.options.detect_every == 0:
+            self._detect(frame)
+            yield from self._settle(self.tracker.frontier())
+
+    def finish(self) -> Iterator[CutClip | VideoScan]:
+        if self.frames == 0:
+            raise VideoDecodeError(self.info.path, "no frame could be decoded")
+        if not self.options.whole_frame:
+            if self.pending and self.pending[-1].index != self.last_detected:
+                self._detect(self.pending[-1])
+            self.tracker.close_all()
+            yield from self._settle(None)
+            assert not self.cutters, "every track ends with the video"
+        else:
+            self.finished.update(self.cutters)  # the one whole-frame track
+            self.cutters.clear()
+        for _, cutter in self.finished.values():
+            yield from cutter.finish()
+        if self.options.whole_frame:
+            order = list(self.finished)
+        else:
+            kept = [track for track, _ in self.finished.values() if track is not None]
+            order = [t.serial for t in FaceTracker.id_order(kept)]
+        face_ids = {serial: face_id for face_id, serial in enumerate(order)}
+        tracks = []
+        for serial, face_id in face_ids.items():
+            frames = self.finished[serial][1].track_frames()
+            tracks.append(TrackFrames(face_id, frames.frame_indices, frames.times_s,
+                                      frames.boxes, frames.scores))
+        yield VideoScan(self.info, self.frames, face_ids, tracks, dict(self.timings))
+
+    def _detect(self, frame: Frame) -> None:
+        assert self.detector is not None
+        start = time.perf_counter()
+        detections = self.detector.detect(frame.image)
+        self.timings["detect"] += time.perf_counter() - start
+        self.tracker.update(frame.index, frame.pts_s, detections)
+        self.last_detected = frame.index
+        for track in self.tracker.live:
+            if track.serial not in self.cutters:
+                self.cutters[track.serial] = (
+                    track, StreamingClipCutter(track.serial, self.options.clips))
+
+    def _settle(self, frontier: int | None) -> Iterator[CutClip]:
+        """Crop the frames up to `frontier` (all when None) for every track covering them."""
+        options = self.options
+        while self.pending and (frontier is None or self.pending[0].index <= frontier):
+            frame = self.pending.popleft()
+            start = time.perf_counter()
+            for track, cutter in self.cutters.values():
+                assert track is not None
+                if not track.first_frame <= frame.index <= track.last_frame:
+                    continue
+                box, score = track.box_at(frame.index)
+                crop = crop_face(frame.image, box, options.crop_size, options.margin)
+                xywh = (float(box[0]), float(box[1]), float(box[2] - box[0]),
+                        float(box[3] - box[1]))
+                cutter.add(frame.index, frame.pts_s, xywh, score, crop)
+            self.timings["crop"] += time.perf_counter() - start
+            for track, cutter in self.cutters.values():
+                if track is not None and self.tracker.keeps(track):
+                    yield from cutter.ready()
+        yield from self._end_settled_tracks()
+
+    def _end_settled_tracks(self) -> Iterator[CutClip]:
+        """Closed tracks whose frames are all settled: cut their last clips now (freeing their
+        crops), or forget them if they are too short to keep."""
+        settled = self.pending[0].index if self.pending else None
+        for serial, (track, cutter) in list(self.cutters.items()):
+            assert track is not None
+            if not (track.closed and (settled is None or track.last_frame < settled)):
+                continue
+            del self.cutters[serial]
+            if self.tracker.keeps(track):
+                self.finished[serial] = (track, cutter)
+                yield from cutter.finish()
+
+    def _crop_whole(self, frame: Frame) -> Iterator[CutClip]:
+        height, width = frame.image.shape[:2]
+        side = min(height, width)
+        x0, y0 = (width - side) / 2, (height - side) / 2
+        box = np.array([x0, y0, x0 + side, y0 + side], np.float64)
+        start = time.perf_counter()
+        crop = crop_face(frame.image, box, self.options.crop_size, 1.0)
+        self.timings["crop"] += time.perf_counter() - start
+        if not self.cutters:
+            self.cutters[0] = (None, StreamingClipCutter(0, self.options.clips))
+        cutter = self.cutters[0][1]
+        cutter.add(frame.index, frame.pts_s, (x0, y0, float(side), float(side)), 1.0, crop)
+        yield from cutter.ready()
