@@ -102,6 +102,7 @@ def collate(
     pad: bool = False,
     pin_memory: bool = False,
     ring_size: int = 4,
+    ramp: bool = False,
 ) -> Iterator[Batch[T] | T]:
     """Pack the items of `stream` that have an array (`array_of(item)` is not None) into
     batches of `batch_size`; yield the others unchanged, after the batch that was open when
@@ -115,6 +116,8 @@ def collate(
         pin_memory: put batches in pinned memory, for non-blocking copies to a CUDA device.
             Buffers are reused after `ring_size` batches: the consumer must be done with a
             batch (its copy to the device finished) by then.
+        ramp: start with batches of 2, 4, 8, ... items up to `batch_size`, so the model starts
+            working as soon as the first items exist instead of waiting for a full batch.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -122,6 +125,7 @@ def collate(
     items: list[T] = []
     arrays: list[np.ndarray] = []
     held: list[T] = []
+    size = min(2, batch_size) if ramp else batch_size
 
     def pack() -> Batch[T]:
         rows = batch_size if pad else len(arrays)
@@ -152,12 +156,13 @@ def collate(
             continue
         items.append(item)
         arrays.append(array)
-        if len(items) == batch_size:
+        if len(items) == size:
             yield pack()
             items.clear()
             arrays.clear()
             yield from held
             held.clear()
+            size = min(2 * size, batch_size)
     if items:
         yield pack()
     yield from held

@@ -190,7 +190,7 @@ class Engine:
         )
         batches = Prefetcher(
             collate(stream, _clip_array, options.batch_size, pad=pad, pin_memory=pin,
-                    ring_size=5),
+                    ring_size=5, ramp=not pad),
             depth=2, name="collate",
         )
         results: dict[int, list[tuple[CutClip, np.ndarray]]] = {}

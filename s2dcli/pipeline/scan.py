@@ -149,6 +149,10 @@ class _Scan:
         if frame.index % self.options.detect_every == 0:
             self._detect(frame)
             yield from self._settle(self.tracker.frontier())
+        elif not self.tracker.live:
+            # No track can reach past its last detection: nothing to wait for (and frames of
+            # face-less stretches are not held until the next detection).
+            yield from self._settle(frame.index)
 
     def finish(self) -> Iterator[CutClip | VideoScan]:
         if self.frames == 0:

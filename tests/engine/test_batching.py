@@ -128,3 +128,9 @@ def test_mixed_shapes_are_refused():
     items = [("a", np.zeros((2, 3), np.uint8)), ("b", np.zeros((3, 3), np.uint8))]
     with pytest.raises(ValueError, match="expected uint8"):
         list(collate(items, _array, batch_size=2))
+
+
+def test_ramp_starts_small_then_doubles_to_the_batch_size():
+    steps = [s for s in collate(_items("a40"), _array, batch_size=8, ramp=True)
+             if isinstance(s, Batch)]
+    assert [len(s) for s in steps] == [2, 4, 8, 8, 8, 8, 2]
