@@ -13,4 +13,13 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "annotate"]
+
+
+def __getattr__(name: str) -> object:
+    """`from s2dcli import annotate` loads the pipeline only when it is asked for."""
+    if name == "annotate":
+        from s2dcli.annotate import annotate
+
+        return annotate
+    raise AttributeError(f"module 's2dcli' has no attribute {name!r}")

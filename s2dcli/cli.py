@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from s2dcli import __version__
+from s2dcli.commands.annotate import annotate
 from s2dcli.commands.models import models
 from s2dcli.errors import S2DError
 from s2dcli.log import setup_logging
@@ -47,6 +48,7 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
 
     \b
     Examples:
+      s2d annotate videos/ -o results.csv   # faces, clips, emotions: CSV + summary
       s2d models list                 # the published checkpoints and their classes
       s2d models pull dfew-fold1      # download one for offline use
       s2d models verify               # re-check every cached file's sha256
@@ -54,4 +56,5 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
     setup_logging(verbose, quiet)
 
 
+cli.add_command(annotate)
 cli.add_command(models)

@@ -145,6 +145,10 @@ class DetectorPool:
     def release(self, detector: FaceDetector) -> None:
         self._idle.put(detector)
 
+    def describe(self) -> str:
+        """The detector's name (e.g. `mtcnn`, `scrfd`), for run records."""
+        return getattr(self._all[0], "name", type(self._all[0]).__name__) if self._all else ""
+
     def close(self) -> None:
         for detector in self._all:
             detector.close()

@@ -1,0 +1,178 @@
+"""Turning options into a ready engine: weights, class names, device, detector.
+
+`load_runtime(options)` resolves the S2D and landmark weights (a registry name, a path, an
+https:// URL or hf:// address; offline when asked), picks the class names, moves the model to
+the device, creates the face detector once in the calling thread (so a missing detector fails
+the run at once, not every video), and builds the `Engine`. Its `fingerprint` names what makes
+results comparable between runs (`--resume` refuses to mix runs whose fingerprints differ).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from s2dcli.errors import DeviceError, InputError
+from s2dcli.models.config import S2DConfig
+
+log = logging.getLogger("s2d.annotate")
+
+
+@dataclass
+class Runtime:
+    """A loaded model, detector and engine, with what they are."""
+
+    engine: object
+    classes: list[str]
+    model_name: str
+    fingerprint: dict[str, object]
+    details: dict[str, object] = field(default_factory=dict)
+    _closers: list[object] = field(default_factory=list)
+
+    def describe(self) -> dict[str, object]:
+        return dict(self.details)
+
+    def close(self) -> None:
+        for closer in self._closers:
+            closer.close()  # type: ignore[attr-defined]
+
+
+def local_weights(spec: str, offline: bool) -> tuple[Path, str]:
+    """A local file for a weights spec, and the name to show for it."""
+    from s2dcli.weights import resolve
+
+    path = Path(spec)
+    if path.exists():
+        return path, path.name
+    if "://" not in spec and (path.suffix or "/" in spec or os.sep in spec):
+        raise InputError(f"Weights file not found: {spec!r}.")
+    return resolve(spec, offline=True if offline else None, progress=True), spec
+
+
+def class_names(labels: str | None, weights_path: Path, registry_name: str | None,
+                num_classes: int) -> list[str]:
+    """The names of the model's classes, in head order (see the module docstring)."""
+    from s2dcli.models.checkpoint import sidecar_path
+    from s2dcli.weights.registry import LABEL_SETS, REGISTRY
+
+    names: list[str] | None = None
+    origin = ""
+    if labels:
+        key = labels.strip().lower()
+        if key in LABEL_SETS:
+            names = list(LABEL_SETS[key])
+        else:
+            names = [n.strip() for n in labels.split(",") if n.strip()]
+        origin = f"--labels {labels!r}"
+    else:
+        sidecar = sidecar_path(weights_path)
+        if sidecar.exists():
+            try:
+                meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                meta = {}
+            if isinstance(meta, dict) and isinstance(meta.get("class_names"), list):
+                names = [str(n) for n in meta["class_names"]]
+                origin = str(sidecar)
+        if names is None and registry_name in REGISTRY:
+            names = list(REGISTRY[registry_name].class_names) or None
+            origin = registry_name or ""
+    if names is None:
+        log.warning("The weights do not name their classes; using class_0..class_%d. Pass "
+                    "--labels dfew|ferv39k|mafw or --labels name1,name2,... to name them.",
+                    num_classes - 1)
+        return [f"class_{i}" for i in range(num_classes)]
+    if len(names) != num_classes:
+        raise InputError(f"{origin} gives {len(names)} class names but the model has "
+                         f"{num_classes} outputs; pass --labels with {num_classes} names.")
+    if len(set(names)) != len(names):
+        raise InputError(f"{origin}: class names must be distinct, got {names}.")
+    return names
+
+
+def load_runtime(options: object) -> Runtime:
+    """Everything `annotate` needs, from `AnnotateOptions`."""
+    import torch
+
+    from engine.device import DeviceUnavailableError, autocast_dtype, resolve_device
+    from s2dcli.clips import ClipConfig
+    from s2dcli.faces import TrackerConfig, create_detector
+    from s2dcli.models import load_landmarks, load_s2d
+    from s2dcli.pipeline import Classifier, DetectorPool, Engine, EngineOptions, ScanOptions
+    from s2dcli.weights.cache import sha256_file
+
+    o = options
+    try:
+        device = resolve_device(o.device)  # type: ignore[attr-defined]
+        dtype = autocast_dtype(device, o.precision)  # type: ignore[attr-defined]
+    except DeviceUnavailableError as exc:
+        raise DeviceError(str(exc)) from exc
+    config = None
+    if o.model_config:  # type: ignore[attr-defined]
+        config = S2DConfig.from_json(o.model_config)  # type: ignore[attr-defined]
+    spec = o.weights or o.model  # type: ignore[attr-defined]
+    weights_path, model_name = local_weights(spec, o.offline)  # type: ignore[attr-defined]
+    registry_name = None if o.weights else o.model  # type: ignore[attr-defined]
+    landmark_spec = o.landmark_weights or "landmarks"  # type: ignore[attr-defined]
+    landmark_path, _ = local_weights(landmark_spec, o.offline)  # type: ignore[attr-defined]
+    model = load_s2d(weights_path, config)
+    landmarks = load_landmarks(landmark_path)
+    classes = class_names(o.labels, weights_path, registry_name,  # type: ignore[attr-defined]
+                          model.config.num_classes)
+    classifier = Classifier(model, landmarks, device, o.precision,  # type: ignore[attr-defined]
+                            compile=o.compile)  # type: ignore[attr-defined]
+
+    whole_frame = str(o.faces).strip().lower() == "none"  # type: ignore[attr-defined]
+    workers = max(1, int(o.workers))  # type: ignore[attr-defined]
+    pool = None
+    if not whole_frame:
+        threads = max(1, (os.cpu_count() or 2) // workers)
+        detector_device = "cuda" if device.type == "cuda" else "cpu"
+
+        def make_detector():
+            return create_detector(o.faces, min_face=o.min_face,  # type: ignore[attr-defined]
+                                   device=detector_device, threads=threads, download=True)
+
+        pool = DetectorPool(make_detector)
+        pool.release(pool.acquire())  # fail now, not on every video
+    scan = ScanOptions(
+        clips=ClipConfig(clip_seconds=o.clip_seconds,  # type: ignore[attr-defined]
+                         stride_seconds=o.stride_seconds,  # type: ignore[attr-defined]
+                         num_frames=model.config.num_frames),
+        tracker=TrackerConfig(min_face=o.min_face),  # type: ignore[attr-defined]
+        detect_every=o.detect_every,  # type: ignore[attr-defined]
+        crop_size=model.config.img_size,
+        whole_frame=whole_frame,
+    )
+    batch_size = o.batch_size or (32 if device.type == "cuda" else 8)  # type: ignore[attr-defined]
+    engine = Engine(classifier, pool, scan, EngineOptions(batch_size=batch_size, workers=workers))
+    weights_sha = sha256_file(weights_path)
+    landmarks_sha = sha256_file(landmark_path)
+    detector_name = "none" if pool is None else pool.describe()
+    fingerprint = {
+        "weights_sha256": weights_sha,
+        "landmarks_sha256": landmarks_sha,
+        "model_config": model.config.to_dict(),
+        "classes": classes,
+        "faces": detector_name,
+        "detect_every": o.detect_every,  # type: ignore[attr-defined]
+        "clip_seconds": o.clip_seconds,  # type: ignore[attr-defined]
+        "stride_seconds": o.stride_seconds,  # type: ignore[attr-defined]
+        "min_face": o.min_face,  # type: ignore[attr-defined]
+        "device_type": device.type,
+        "precision": str(dtype).replace("torch.", "") if dtype is not None else "float32",
+    }
+    details = {
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "weights": str(weights_path),
+        "landmark_weights": str(landmark_path),
+        "batch_size": batch_size,
+        "workers": workers,
+        **fingerprint,
+    }
+    closers = [pool] if pool is not None else []
+    return Runtime(engine, classes, model_name, fingerprint, details, closers)
