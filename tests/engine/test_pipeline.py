@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -184,3 +185,15 @@ def test_ctrl_c_stops_within_two_seconds(media, golden_dir, tmp_path):
     assert proc.returncode != 0
     assert "KeyboardInterrupt" in proc.stderr.read()
     assert elapsed < 2.0, elapsed
+
+
+@pytest.mark.slow
+def test_compiled_model_gives_the_same_scores(golden_dir, media):
+    config = S2DConfig.from_json(golden_dir / "tinyA_config.json")
+    landmarks = load_landmarks(golden_dir / "tinyA_landmark.pth.tar")
+    eager = Classifier(load_s2d(golden_dir / "tinyA_s2d.pth", config), landmarks,
+                       torch.device("cpu"))
+    compiled = Classifier(load_s2d(golden_dir / "tinyA_s2d.pth", config), landmarks,
+                          torch.device("cpu"), compile=True)
+    clips = torch.randint(0, 256, (3, *eager.clip_shape), dtype=torch.uint8)
+    np.testing.assert_allclose(compiled(clips).probs, eager(clips).probs, atol=1e-5)
