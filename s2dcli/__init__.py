@@ -19,7 +19,7 @@ __all__ = ["__version__", "annotate"]
 def __getattr__(name: str) -> object:
     """`from s2dcli import annotate` loads the pipeline only when it is asked for."""
     if name == "annotate":
-        from s2dcli.annotate import annotate
+        from s2dcli.annotator import annotate
 
         return annotate
     raise AttributeError(f"module 's2dcli' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""`s2d annotate`: a thin skin over `s2dcli.annotate.run_annotation`.
+"""`s2d annotate`: a thin skin over `s2dcli.annotator.run_annotation`.
 
 Option values are checked before anything loads; bad values and missing paths are usage
 errors (exit 2) that name the fix. A run ends with exit 0 when every video was processed
@@ -125,7 +125,7 @@ def annotate(paths: tuple[str, ...], output: Path, compile_: bool, no_recursive:
       s2d annotate @todo.txt -o out.parquet --device cuda --batch-size 64 --plots plots/
       s2d annotate a.mp4 -o a.csv --weights best.pth --model-config cfg.json --labels a,b,c
     """
-    from s2dcli.annotate import (
+    from s2dcli.annotator import (
         AnnotateOptions,
         OutputOptions,
         check_outputs,
