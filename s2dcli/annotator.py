@@ -362,8 +362,9 @@ def _write_outputs(outputs: OutputOptions, clips: pd.DataFrame, summary: pd.Data
     )
 
     write_table(clips, outputs.output)
-    write_table(summary, outputs.summary_path, "csv")
-    write_table(segments(clips), outputs.segments_path, "csv")
+    shares = [c for c in summary.columns if c.startswith("share_")]
+    write_table(summary.round({c: 6 for c in shares}), outputs.summary_path, "csv")
+    write_table(segments(clips).round({"confidence": 6}), outputs.segments_path, "csv")
     if outputs.plots is not None:
         outputs.plots.mkdir(parents=True, exist_ok=True)
         timelines = {}

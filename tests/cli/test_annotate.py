@@ -213,3 +213,16 @@ def test_resume_after_sigkill_gives_the_same_bytes(videos, weights, tmp_path, fi
     assert out.read_bytes() == reference.read_bytes()
     assert out.with_name("killed.videos.csv").read_bytes() == reference.with_name(
         "results.videos.csv").read_bytes()
+
+
+def test_overlay_videos_show_the_tracked_faces(videos, weights, tmp_path):
+    import av
+
+    out = tmp_path / "r.csv"
+    code, output = run(["annotate", str(videos / "séance"), "-o", str(out), *weights, "-q",
+                        "--overlay", str(tmp_path / "overlays")])
+    assert code == 0, output
+    overlay = tmp_path / "overlays" / "zoom.mp4.overlay.mp4"
+    with av.open(str(overlay)) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+    assert frames == 50
