@@ -110,6 +110,7 @@ class Progress:
     total: int = 0
     done: int = 0
     skipped: int = 0  # done in an earlier run (--resume)
+    skipped_clips: int = 0
     failed: int = 0
     clips: int = 0
     last: VideoRecord | None = None
@@ -227,6 +228,7 @@ def run_annotation(inputs: list[str], options: AnnotateOptions,
             progress.skipped += 1
             progress.done += 1
             progress.clips += len(previous.rows)
+            progress.skipped_clips += len(previous.rows)
         else:
             todo.append(item)
     if on_progress:

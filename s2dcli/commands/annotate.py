@@ -167,8 +167,13 @@ def annotate(paths: tuple[str, ...], output: Path, compile_: bool, no_recursive:
         raise click.UsageError(str(exc)) from exc
 
     reporter = _Reporter(quiet)
-    with reporter:
-        result = run_annotation(list(paths), opts, outputs, reporter.update)
+    try:
+        with reporter:
+            result = run_annotation(list(paths), opts, outputs, reporter.update)
+    except KeyboardInterrupt:
+        click.echo(f"Interrupted. Finished videos are kept in {outputs.journal_path}; run the "
+                   "same command with --resume to continue.", err=True)
+        raise click.exceptions.Exit(130) from None
     progress = result.progress
     if not quiet:
         click.echo(
@@ -225,7 +230,7 @@ class _Reporter:
         p = progress
         elapsed = max(time.perf_counter() - p.started, 1e-9)  # type: ignore[attr-defined]
         new_clips = p.clips  # type: ignore[attr-defined]
-        rate = f"{new_clips / elapsed:.1f}"
+        rate = f"{(new_clips - p.skipped_clips) / elapsed:.1f}"  # type: ignore[attr-defined]
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, total=p.total, completed=p.done,  # type: ignore[attr-defined]
                              clips=new_clips, rate=rate, failed=p.failed)  # type: ignore[attr-defined]

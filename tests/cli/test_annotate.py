@@ -226,3 +226,21 @@ def test_overlay_videos_show_the_tracked_faces(videos, weights, tmp_path):
     with av.open(str(overlay)) as container:
         frames = sum(1 for _ in container.decode(video=0))
     assert frames == 50
+
+
+def test_ctrl_c_says_how_to_resume(videos, weights, tmp_path):
+    out = tmp_path / "r.csv"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(_command(videos, out, weights), cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    journal = out.with_name("r.csv.journal")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (
+            journal.exists() and journal.read_text(errors="replace").count("\n") >= 2):
+        time.sleep(0.02)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 3.0
+    assert proc.returncode == 130
+    assert "--resume" in err
