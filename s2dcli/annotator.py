@@ -399,8 +399,21 @@ def _run_record(options: AnnotateOptions, runtime: object, progress: Progress, t
         "clips": progress.clips,
         "stage_timings": engine.stats.as_dict(),
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "numpy": numpy.__version__, "pandas": pd.__version__},
+                     "numpy": numpy.__version__, "pandas": pd.__version__,
+                     **_versions("timm", "av", "decord", "onnxruntime", "insightface")},
     }
+
+
+def _versions(*packages: str) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in packages:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 def _stem(path: Path) -> str:

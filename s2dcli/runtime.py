@@ -141,7 +141,9 @@ def load_runtime(options: object) -> Runtime:
     scan = ScanOptions(
         clips=ClipConfig(clip_seconds=o.clip_seconds,  # type: ignore[attr-defined]
                          stride_seconds=o.stride_seconds,  # type: ignore[attr-defined]
-                         num_frames=model.config.num_frames),
+                         num_frames=model.config.num_frames,
+                         # face-crop collections: even a clip shorter than 0.5 s is the input
+                         min_seconds=0.0 if whole_frame else ClipConfig.min_seconds),
         tracker=TrackerConfig(min_face=o.min_face),  # type: ignore[attr-defined]
         detect_every=o.detect_every,  # type: ignore[attr-defined]
         crop_size=model.config.img_size,

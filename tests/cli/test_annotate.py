@@ -244,3 +244,14 @@ def test_ctrl_c_says_how_to_resume(videos, weights, tmp_path):
     assert time.monotonic() - sent < 3.0
     assert proc.returncode == 130
     assert "--resume" in err
+
+
+def test_a_very_short_face_crop_video_still_gives_one_clip(tmp_path, golden_dir):
+    from s2dcli import annotate
+
+    made = write_video(tmp_path / "short.mp4", 8, height=48, width=64, fps=25)  # 0.32 s
+    clips = annotate([made.path], weights=str(golden_dir / "tinyA_s2d.pth"),
+                     model_config=str(golden_dir / "tinyA_config.json"),
+                     landmark_weights=str(golden_dir / "tinyA_landmark.pth.tar"),
+                     labels="dfew", faces="none")
+    assert list(clips[["start_s", "end_s"]].itertuples(index=False, name=None)) == [(0.0, 0.32)]
