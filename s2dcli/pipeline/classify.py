@@ -32,6 +32,22 @@ class ClipScores:
     logits: np.ndarray
 
 
+class FrameNormalizer:
+    """uint8 clips `(B, T, H, W, 3)` -> normalised float frames `(B*T, 3, H, W)`, on the device
+    the clips are on: `(x / 255 - mean) / std` as one fused multiply-add (ImageNet statistics)."""
+
+    def __init__(self, device: torch.device) -> None:
+        std = torch.tensor(IMAGENET_STD, dtype=torch.float32, device=device)
+        mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32, device=device)
+        self.scale = (1.0 / (255.0 * std)).view(1, 3, 1, 1)
+        self.shift = (-mean / std).view(1, 3, 1, 1)
+
+    def __call__(self, clips: torch.Tensor) -> torch.Tensor:
+        b, t, h, w, c = clips.shape
+        frames = clips.reshape(b * t, h, w, c).permute(0, 3, 1, 2).float()
+        return (frames * self.scale + self.shift).contiguous()
+
+
 class Classifier:
     """S2D and its landmark branch on one device, in eval mode.
 
@@ -51,11 +67,7 @@ class Classifier:
         self.landmarks = landmarks.to(device).eval()
         self.num_frames = model.config.num_frames
         self.size = model.config.img_size
-        std = torch.tensor(IMAGENET_STD, dtype=torch.float32, device=device)
-        mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32, device=device)
-        # (x / 255 - mean) / std == x * scale + shift, one fused op on the device
-        self._scale = (1.0 / (255.0 * std)).view(1, 3, 1, 1)
-        self._shift = (-mean / std).view(1, 3, 1, 1)
+        self._normalize = FrameNormalizer(device)
         self._forward = torch.compile(self._logits) if compile else self._logits
         self.halvings = 0
 
@@ -70,11 +82,7 @@ class Classifier:
         return logits
 
     def _run(self, clips: torch.Tensor) -> torch.Tensor:
-        b, t, h, w, c = clips.shape
-        x = to_device(clips, self.device)
-        # (B, T, H, W, 3) uint8 -> (B*T, 3, H, W) float, normalised, on the device
-        frames = x.view(b * t, h, w, c).permute(0, 3, 1, 2).float()
-        frames = (frames * self._scale + self._shift).contiguous()
+        frames = self._normalize(to_device(clips, self.device))
         with inference_context(self.device, self.precision):
             logits = self._forward(frames)
         return logits.float()
