@@ -4,6 +4,8 @@ Formats, recognised from the header (or, for MAFW's .txt, the shape of the lines
 
     video,label                          the whole video is one clip
     video,start_s,end_s,label[,face_id]  a time range of a video (and which face)
+                                         (other columns, e.g. `s2d review`'s prediction and
+                                         confidence, are ignored)
     video_name,label                     DFEW splits: zero-padded names, labels 1..7
     path,id                              FERV39K: Scene/Class/0118, ids 0..6
     video_name,labels                    MAFW .csv: ids 0..10
@@ -213,12 +215,16 @@ def _mafw_txt(path: Path, root: Path, lines: list[str]) -> LabelSet:
 def _plain(path: Path, root: Path, lines: list[str], classes: list[str] | None) -> LabelSet:
     header = [c.strip().lower() for c in lines[0].split(",")]
     known = {"video", "start_s", "end_s", "label", "face_id"}
-    unknown = [c for c in header if c not in known]
-    if unknown or ("start_s" in header) != ("end_s" in header):
-        raise InputError(f"{path}: header {lines[0]!r}: use video,label or "
-                         "video,start_s,end_s,label[,face_id] (extra columns are not allowed: "
-                         f"{', '.join(unknown) or 'start_s needs end_s'}).")
-    col = {name: header.index(name) for name in header}
+    extra = [c for c in header if c not in known]
+    if ("start_s" in header) != ("end_s" in header):
+        raise InputError(f"{path}: header {lines[0]!r}: start_s and end_s go together; use "
+                         "video,label or video,start_s,end_s,label[,face_id].")
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if duplicated:
+        raise InputError(f"{path}: header {lines[0]!r} names {', '.join(duplicated)} twice.")
+    if extra:  # `s2d review` adds its prediction and confidence; a spreadsheet may add notes
+        log.info("%s: ignoring the extra columns %s", path, ", ".join(extra))
+    col = {name: header.index(name) for name in header if name in known}
     rows = _rows(lines)
     labels = [row[col["label"]] for _, row in rows if len(row) == len(header)]
     if classes is None:

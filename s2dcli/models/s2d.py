@@ -170,7 +170,12 @@ class I3DHead(nn.Module):
         # As in the release, the returned feature is the one the classifier saw (after dropout,
         # which is the identity in eval mode).
         feature = self.dropout(frame_features.mean(dim=1))
-        return self.fc_cls(feature), feature
+        # The linear layer written as a product and a row-wise sum: a BLAS matrix product picks
+        # its kernel by the number of rows (clips), so a clip's last bits would depend on how
+        # many clips share its batch; this way they never do (what `--resume` relies on).
+        weight = self.fc_cls.weight.to(feature.dtype)
+        logits = (feature.unsqueeze(1) * weight).sum(dim=-1) + self.fc_cls.bias.to(feature.dtype)
+        return logits, feature
 
 
 class S2D(nn.Module):
