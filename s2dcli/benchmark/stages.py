@@ -1,0 +1,272 @@
+"""The stages `s2d benchmark` times: decode, detect, landmarks / model / vit_reference, end to end.
+
+Each function returns result rows: plain dicts with a `stage` key and the stage's figures.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.device import inference_context, is_out_of_memory
+from engine.stats import peak_rss_bytes
+from engine.video import open_video
+from s2dcli.benchmark.media import read_frames
+from s2dcli.benchmark.timing import count_flops, paired_ratio, synchronize, timed_rounds
+from s2dcli.errors import InputError
+from s2dcli.models import S2D, LandmarkNet
+from s2dcli.pipeline.classify import FrameNormalizer
+
+log = logging.getLogger("s2d.benchmark")
+
+Row = dict[str, Any]
+Progress = Callable[[str], None]
+
+
+def _raw_decord(path: Path) -> int:
+    import decord
+
+    reader = decord.VideoReader(str(path), ctx=decord.cpu(0))
+    for _ in range(len(reader)):
+        reader.next().asnumpy()
+    return len(reader)
+
+
+def _raw_pyav(path: Path) -> int:
+    import av
+    from av.video.reformatter import VideoReformatter
+
+    reformatter = VideoReformatter()
+    count = 0
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for frame in container.decode(stream):
+            reformatter.reformat(frame, format="rgb24").to_ndarray()
+            count += 1
+    return count
+
+
+def _engine_read(path: Path, backend: str) -> Callable[[], int]:
+    def read() -> int:
+        with open_video(path, backend=backend) as video:  # type: ignore[arg-type]
+            return sum(1 for _ in video)
+
+    return read
+
+
+def bench_decode(path: Path, seconds: float, min_rounds: int = 2) -> list[Row]:
+    """Front-to-back decode of `path`: raw loops against the engine's reader, per backend."""
+    steps: dict[str, Callable[[], int]] = {}
+    try:
+        import decord  # noqa: F401
+
+        steps.update(decord_raw=lambda: _raw_decord(path),
+                     decord_engine=_engine_read(path, "decord"))
+    except ImportError:
+        log.warning("decord is not installed: decoding is measured with PyAV only.")
+    steps.update(pyav_raw=lambda: _raw_pyav(path), pyav_engine=_engine_read(path, "pyav"))
+    timings = timed_rounds(steps, seconds, torch.device("cpu"), min_rounds)
+    return [{"stage": "decode", "variant": name, "frames": t.value, "seconds": t.median,
+             "frames_per_s": t.value / t.median, "best_frames_per_s": t.value / min(t.seconds),
+             "rounds": len(t.seconds), "peak_rss_bytes": peak_rss_bytes()}
+            for name, t in timings.items()]
+
+
+def bench_detect(detector: Any, frames: Sequence[np.ndarray], seconds: float,
+                 min_rounds: int = 2) -> Row:
+    """`detector.detect(frame)` frame by frame, as the engine calls it."""
+    timing = timed_rounds({"detect": lambda: sum(len(detector.detect(f)) for f in frames)},
+                          seconds, torch.device("cpu"), min_rounds)["detect"]
+    n = len(frames)
+    height, width = frames[0].shape[:2]
+    return {"stage": "detect", "variant": getattr(detector, "name", type(detector).__name__),
+            "frames": n, "frame_size": f"{width}x{height}", "seconds": timing.median,
+            "frames_per_s": n / timing.median, "faces_per_frame": timing.value / n,
+            "rounds": len(timing.seconds), "peak_rss_bytes": peak_rss_bytes()}
+
+
+def bench_models(model: S2D, landmarks: LandmarkNet, vit: torch.nn.Module, vit_name: str,
+                 device: torch.device, batch_sizes: Sequence[int], *, precision: str = "auto",
+                 compile: bool = False, seconds: float = 4.0, min_rounds: int = 2,
+                 progress: Progress | None = None) -> tuple[list[Row], float | None]:
+    """The landmark branch, S2D (with its landmark branch) and the ViT on the same `B*T` frames,
+    batch size by batch size; a device out-of-memory error ends the sweep.
+
+    Returns the rows and the S2D / ViT time ratio (median of per-round ratios) at the largest
+    batch size that ran (None if none did).
+    """
+    cfg = model.config
+    t, size = cfg.num_frames, cfg.img_size
+    normalize = FrameNormalizer(device)
+    rows: list[Row] = []
+    ratio = None
+    for b in batch_sizes:
+        if progress:
+            progress(f"model: batch size {b} ({b * t} frames of {size} px)")
+        timings, flops = None, {}
+        try:
+            timings, flops = _time_models(model, landmarks, vit, normalize, device, b,
+                                          precision, compile, seconds, min_rounds)
+        except RuntimeError as exc:
+            if not is_out_of_memory(exc):
+                raise
+        if timings is None:  # out of memory: free it outside the except block, then stop
+            gc.collect()
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+            log.warning("Batch size %d ran out of device memory; larger ones are skipped.", b)
+            rows.append({"stage": "model", "batch_size": b, "error": "out of memory"})
+            break
+        ratio = paired_ratio(timings["model"], timings["vit_reference"])
+        for name, timing in timings.items():
+            row: Row = {"stage": name, "batch_size": b, "frames": b * t,
+                        "seconds": timing.median, "best_seconds": min(timing.seconds),
+                        "frames_per_s": b * t / timing.median, "clips_per_s": b / timing.median,
+                        "gflop_per_call": flops[name] / 1e9,
+                        "tflop_per_s": flops[name] / timing.median / 1e12,
+                        "rounds": len(timing.seconds), "peak_rss_bytes": peak_rss_bytes()}
+            if name == "model":
+                row["variant"] = "s2d + landmark branch"
+                row["s2d_vs_vit_time_ratio"] = ratio
+            elif name == "vit_reference":
+                row["variant"] = vit_name
+            else:
+                row["variant"] = "landmark branch"
+            if device.type == "cuda":
+                row["peak_device_bytes"] = timing.peak_device_bytes
+            rows.append(row)
+    return rows, ratio
+
+
+def _time_models(model: S2D, landmarks: LandmarkNet, vit: torch.nn.Module,
+                 normalize: FrameNormalizer, device: torch.device, b: int, precision: str,
+                 compile: bool, seconds: float, min_rounds: int) -> tuple[dict[str, Any],
+                                                                           dict[str, int]]:
+    cfg = model.config
+    clips = torch.randint(0, 256, (b, cfg.num_frames, cfg.img_size, cfg.img_size, 3),
+                          dtype=torch.uint8, generator=torch.Generator().manual_seed(b))
+    frames = normalize(clips.to(device))
+
+    def s2d_step() -> torch.Tensor:
+        return model.forward_head(model.forward_features(frames, landmarks(frames)))[0]
+
+    steps: dict[str, Callable[[], Any]] = {
+        "landmarks": lambda: landmarks(frames), "model": s2d_step,
+        "vit_reference": lambda: vit(frames)}
+    with inference_context(device, precision):
+        flops = {name: count_flops(step) for name, step in steps.items()}  # also a warm-up
+        if compile:
+            steps = {name: torch.compile(step) for name, step in steps.items()}
+        # The FLOP count ran every step once; CUDA (kernel choice, cuBLAS handles) and compiled
+        # steps get a plain warm-up call too.
+        timings = timed_rounds(steps, seconds, device, min_rounds,
+                               warmup=compile or device.type == "cuda")
+    return timings, flops
+
+
+def end_to_end(classifier: Any, pool: Any, scan: Any, paths: Sequence[Path], batch_size: int,
+               workers: int, seconds: float) -> list[dict[str, Any]]:
+    """Run the engine over `paths` until `seconds` have passed (at least once); one record per
+    run: wall seconds, video seconds, frames, detected frames, clips, the engine's stats."""
+    from s2dcli.pipeline import Engine, EngineOptions
+
+    device = classifier.device
+    runs: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    while not runs or time.perf_counter() - start < seconds:
+        engine = Engine(classifier, pool, scan,
+                        EngineOptions(batch_size=batch_size, workers=workers))
+        clock = time.perf_counter()
+        results = list(engine.run(paths))
+        synchronize(device)
+        wall = time.perf_counter() - clock
+        failed = [r for r in results if r.error is not None]
+        if failed:
+            raise InputError(f"The engine could not read {failed[0].path}: {failed[0].error}")
+        scans = [r.scan for r in results if r.scan is not None]
+        runs.append({
+            "seconds": wall,
+            "video_seconds": sum(s.info.duration_s or s.frames / s.info.fps for s in scans),
+            "frames": sum(s.frames for s in scans),
+            "detected_frames": sum(detected_frames(s.frames, scan) for s in scans),
+            "clips": sum(len(r.clips) for r in results),
+            "backend": scans[0].info.backend if scans else "",
+            "engine_stats": engine.stats.as_dict(),
+        })
+    return runs
+
+
+def detected_frames(frames: int, scan: Any) -> int:
+    """Frames the scan ran the detector on: every k-th one and the last."""
+    if scan.whole_frame or frames == 0:
+        return 0
+    k = scan.detect_every
+    return -(-frames // k) + (1 if (frames - 1) % k else 0)
+
+
+def bench_end_to_end(model: S2D, landmarks: LandmarkNet, device: torch.device, video: Path, *,
+                     batch_size: int, faces: str, workers: int = 2, precision: str = "auto",
+                     compile: bool = False, seconds: float = 4.0) -> Row:
+    """The real engine on `workers` copies of `video` (read at once), after a warm-up of the
+    classifier and of one detector per worker; the median run by wall time."""
+    from s2dcli.clips import ClipConfig
+    from s2dcli.faces import create_detector
+    from s2dcli.pipeline import Classifier, DetectorPool, ScanOptions
+
+    classifier = Classifier(model, landmarks, device, precision, compile)
+    threads = max(1, (os.cpu_count() or 2) // workers)
+    detector_device = "auto" if device.type == "cuda" else "cpu"
+    whole_frame = faces.strip().lower() == "none"
+    pool = None if whole_frame else DetectorPool(lambda: create_detector(
+        faces, device=detector_device, threads=threads, download=False))
+    scan = ScanOptions(clips=ClipConfig(num_frames=model.config.num_frames),
+                       crop_size=model.config.img_size, whole_frame=whole_frame)
+    paths = [video] * workers
+    try:
+        _warm_up(classifier, pool, video, batch_size, workers)
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        runs = end_to_end(classifier, pool, scan, paths, batch_size, workers, seconds)
+        detector = pool.describe() if pool is not None else "whole frame"
+    finally:
+        if pool is not None:
+            pool.close()
+    run = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+    if not run["clips"]:
+        log.warning("No face clip in %s: end to end measured decoding and detection only.", video)
+    wall = run["seconds"]
+    row: Row = {"stage": "end_to_end", "variant": f"engine ({detector}, {run['backend']})",
+                "batch_size": batch_size, "workers": workers, "videos": len(paths),
+                "runs": len(runs), "seconds": wall, "video_seconds": run["video_seconds"],
+                "video_s_per_s": run["video_seconds"] / wall, "frames": run["frames"],
+                "frames_per_s": run["frames"] / wall, "detected_frames": run["detected_frames"],
+                "detect_every": scan.detect_every, "clips": run["clips"],
+                "clips_per_s": run["clips"] / wall, "backend": run["backend"],
+                "engine_stats": run["engine_stats"], "peak_rss_bytes": peak_rss_bytes()}
+    if device.type == "cuda":
+        row["peak_device_bytes"] = torch.cuda.max_memory_allocated(device)
+    return row
+
+
+def _warm_up(classifier: Any, pool: Any, video: Path, batch_size: int, workers: int) -> None:
+    """First calls (allocations, kernel choice, compilation, ONNX sessions) are not timed."""
+    clips = torch.zeros((batch_size, *classifier.clip_shape), dtype=torch.uint8)
+    classifier(clips)
+    if pool is None:
+        return
+    frame = read_frames(video, 1)[0]
+    detectors = [pool.acquire() for _ in range(workers)]
+    for detector in detectors:
+        detector.detect(frame)
+    for detector in detectors:
+        pool.release(detector)
+
