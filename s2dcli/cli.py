@@ -12,6 +12,7 @@ import click
 from s2dcli import __version__
 from s2dcli.commands.annotate import annotate
 from s2dcli.commands.models import models
+from s2dcli.commands.review import review
 from s2dcli.errors import S2DError
 from s2dcli.log import setup_logging
 
@@ -58,3 +59,4 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
 
 cli.add_command(annotate)
 cli.add_command(models)
+cli.add_command(review)
