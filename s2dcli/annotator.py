@@ -52,6 +52,10 @@ class AnnotateOptions:
     `min_face`, `compile`, `offline`.
     Inputs: `ext` (comma-separated extensions), `recursive`.
     Run: `max_failures` ("N" or "P%": stop once that many videos failed).
+    Executor (`s2dcli.executors`): `executor` (local, or ray: videos spread over Ray workers
+    that each hold a model); with ray, `ray_address` (auto, HOST:PORT; None: a local Ray),
+    `ray_workers` (None: as many as fit), `gpus_per_worker` (None: 1 with GPUs, else 0),
+    `cpus_per_worker` (None: 1 for CPU workers, the CPUs per GPU, at most 8, for GPU ones).
     """
 
     model: str = "dfew-fold1"
@@ -73,6 +77,11 @@ class AnnotateOptions:
     ext: str | None = None
     recursive: bool = True
     max_failures: str | None = None
+    executor: str = "local"
+    ray_address: str | None = None
+    ray_workers: int | None = None
+    gpus_per_worker: float | None = None
+    cpus_per_worker: int | None = None
 
 
 @dataclass(frozen=True)
@@ -199,8 +208,9 @@ def run_annotation(inputs: list[str], options: AnnotateOptions,
                    outputs: OutputOptions | None = None,
                    on_progress: Callable[[Progress], None] | None = None) -> RunResult:
     """Find the videos, load everything, run the engine, write the outputs."""
-    from s2dcli.runtime import load_runtime
+    from s2dcli.executors import check_executor, open_executor
 
+    check_executor(options)
     if outputs is not None:
         check_outputs(outputs)
     items = find_videos(inputs, parse_extensions(options.ext), options.recursive)
@@ -210,13 +220,14 @@ def run_annotation(inputs: list[str], options: AnnotateOptions,
                          "others.")
     _check_unique_names(items)
     max_failures = parse_max_failures(options.max_failures, len(items))
-    runtime = load_runtime(options)
+    runtime = open_executor(options, keep_tracks=outputs is not None
+                            and outputs.overlay is not None)
     classes = runtime.classes
-    journal = None
-    if outputs is not None:
-        journal = Journal(outputs.journal_path, runtime.fingerprint)
-        journal.start(resume=outputs.resume)
-        _rebuild_live_output(outputs, journal, items, classes)
+    try:
+        journal = _start_journal(outputs, runtime.fingerprint, items, classes)
+    except BaseException:
+        runtime.close()  # e.g. Ray workers: never leave them running
+        raise
     progress = Progress(total=len(items))
     done = journal.records if journal is not None else {}
     records: dict[str, VideoRecord] = {}
@@ -237,7 +248,7 @@ def run_annotation(inputs: list[str], options: AnnotateOptions,
     stopped_early = False
     by_path = {item.path: item for item in todo}
     try:
-        for result in runtime.engine.run([item.path for item in todo]):
+        for result in runtime.run([item.path for item in todo]):
             item = by_path[result.path]
             record = _record(item, result, classes, runtime.model_name)
             if journal is not None and outputs is not None:
@@ -317,6 +328,16 @@ def _summary(records: list[VideoRecord], clips: pd.DataFrame, classes: list[str]
     return summary_frame(rows, classes)
 
 
+def _start_journal(outputs: OutputOptions | None, fingerprint: dict[str, object],
+                   items: list[VideoItem], classes: list[str]) -> Journal | None:
+    if outputs is None:
+        return None
+    journal = Journal(outputs.journal_path, fingerprint)
+    journal.start(resume=outputs.resume)
+    _rebuild_live_output(outputs, journal, items, classes)
+    return journal
+
+
 def _rebuild_live_output(outputs: OutputOptions, journal: Journal, items: list[VideoItem],
                          classes: list[str]) -> None:
     """Start the live output from what the journal holds (nothing for a new run)."""
@@ -388,7 +409,6 @@ def _run_record(options: AnnotateOptions, runtime: object, progress: Progress, t
     import numpy
     import torch
 
-    engine = runtime.engine  # type: ignore[attr-defined]
     return {
         "s2dcli": __version__,
         "options": asdict(options),
@@ -397,7 +417,7 @@ def _run_record(options: AnnotateOptions, runtime: object, progress: Progress, t
                    "resumed": progress.skipped, "failed": progress.failed,
                    "stopped_early": stopped_early},
         "clips": progress.clips,
-        "stage_timings": engine.stats.as_dict(),
+        "stage_timings": runtime.stage_timings(),  # type: ignore[attr-defined]
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "numpy": numpy.__version__, "pandas": pd.__version__,
                      **_versions("timm", "av", "decord", "onnxruntime", "insightface")},

@@ -98,6 +98,18 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile the model (slow "
               "start, faster long runs on GPUs).")
 @click.option("--offline", is_flag=True, help="Never download; use cached weights only.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True, help="local: this process; ray: spread the videos over the "
+              'workers of a Ray cluster (pip install "s2dcli[ray]").')
+@click.option("--ray-address", help="With --executor ray: the cluster, auto or HOST:PORT "
+              "[default: RAY_ADDRESS, else a new Ray instance on this machine].")
+@click.option("--ray-workers", type=click.IntRange(min=1), help="With --executor ray: workers, "
+              "each holding a model [default: as many as the cluster fits].")
+@click.option("--gpus-per-worker", type=click.FloatRange(min=0), help="With --executor ray: "
+              "GPUs per worker, 0 for CPU workers, 0.5 to share a GPU [default: 1 if the "
+              "cluster has GPUs, else 0].")
+@click.option("--cpus-per-worker", type=click.IntRange(min=1), help="With --executor ray: CPU "
+              "cores per worker [default: 1; with GPUs the cluster's CPUs per GPU, at most 8].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.option("-v", "--verbose", count=True, help="More log output.")
 def annotate(paths: tuple[str, ...], output: Path, compile_: bool, no_recursive: bool,
@@ -124,6 +136,7 @@ def annotate(paths: tuple[str, ...], output: Path, compile_: bool, no_recursive:
       s2d annotate crops/ -o dfew.csv --faces none --model dfew-fold1
       s2d annotate @todo.txt -o out.parquet --device cuda --batch-size 64 --plots plots/
       s2d annotate a.mp4 -o a.csv --weights best.pth --model-config cfg.json --labels a,b,c
+      s2d annotate /shared/videos -o /shared/out.csv --executor ray --ray-address auto
     """
     from s2dcli.annotator import (
         AnnotateOptions,
@@ -148,6 +161,10 @@ def annotate(paths: tuple[str, ...], output: Path, compile_: bool, no_recursive:
         min_face=float(options["min_face"]), compile=compile_,  # type: ignore[arg-type]
         offline=bool(options["offline"]), ext=options["ext"],  # type: ignore[arg-type]
         recursive=not no_recursive, max_failures=options["max_failures"],  # type: ignore[arg-type]
+        executor=str(options["executor"]), ray_address=options["ray_address"],  # type: ignore[arg-type]
+        ray_workers=options["ray_workers"],  # type: ignore[arg-type]
+        gpus_per_worker=options["gpus_per_worker"],  # type: ignore[arg-type]
+        cpus_per_worker=options["cpus_per_worker"],  # type: ignore[arg-type]
     )
     outputs = OutputOptions(output, summary, plots, overlay, resume, overwrite)
     # Usage problems (exit 2) before anything heavy loads.
@@ -156,6 +173,9 @@ def annotate(paths: tuple[str, ...], output: Path, compile_: bool, no_recursive:
         parse_extensions(opts.ext)
         parse_max_failures(opts.max_failures, 100)
         _check_device(opts.device)
+        from s2dcli.executors import check_executor
+
+        check_executor(opts)
         from s2dcli.discover import find_videos
 
         if not find_videos(list(paths), parse_extensions(opts.ext), opts.recursive):

@@ -1,0 +1,108 @@
+"""The Ray worker: one process holding a loaded model, detector and engine, one video a task.
+
+`VideoWorker` is a plain class; `s2dcli.executors.ray_executor` makes it a Ray actor, so this
+module imports no Ray at the top and every Ray node finds it in the installed s2dcli.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from s2dcli import __version__
+from s2dcli.pipeline.runner import EngineStats, VideoResult
+
+# EngineStats fields that add up over videos (the others are a maximum or a start time).
+ADDITIVE_STATS = tuple(f.name for f in dataclasses.fields(EngineStats)
+                       if f.name not in ("peak_rss_bytes", "started"))
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """What a worker loaded, and where it runs.
+
+    Attributes:
+        classes, model_name, fingerprint: as `Runtime` has them.
+        details: `Runtime.describe()` (device, weights, batch size, ...).
+        version: the s2dcli version on the worker's node.
+        pid: the worker process.
+        node: the node's IP address.
+    """
+
+    classes: list[str]
+    model_name: str
+    fingerprint: dict[str, object]
+    details: dict[str, object]
+    version: str
+    pid: int
+    node: str
+
+
+@dataclass(frozen=True)
+class VideoOutcome:
+    """One processed video: the engine's result and what it cost (`ADDITIVE_STATS` deltas,
+    plus the worker's `peak_rss_bytes`)."""
+
+    result: VideoResult
+    stats: dict[str, float | int]
+
+
+class VideoWorker:
+    """Builds the runtime from `AnnotateOptions` and processes videos one at a time.
+
+    Args:
+        options: the run's `AnnotateOptions`, with the device this worker should use.
+        threads: CPU cores Ray gives this worker (torch and the detector use that many).
+        keep_tracks: send face tracks back (for overlays); otherwise they are left out.
+    """
+
+    def __init__(self, options: object, threads: int, keep_tracks: bool) -> None:
+        import torch  # import while Ray starts the process, before `setup` is asked for
+
+        torch.set_num_threads(max(1, threads))
+        self._options = options
+        self._threads = max(1, threads)
+        self._keep_tracks = keep_tracks
+        self._runtime: object | None = None
+
+    def setup(self) -> WorkerInfo:
+        """Load the model, detector and engine (user errors come back as `S2DError`s)."""
+        import ray
+
+        from s2dcli.runtime import load_runtime
+
+        # load_runtime gives each of `workers` concurrent scans cpu_count // workers detector
+        # threads; this process scans one video at a time on `threads` cores.
+        share = max(1, (os.cpu_count() or self._threads) // self._threads)
+        options = replace(self._options, workers=share, executor="local",  # type: ignore[type-var]
+                          ray_address=None, ray_workers=None, gpus_per_worker=None,
+                          cpus_per_worker=None)
+        runtime = load_runtime(options)
+        self._runtime = runtime
+        details = runtime.describe()
+        details.pop("workers", None)
+        details["threads"] = self._threads
+        return WorkerInfo(runtime.classes, runtime.model_name, runtime.fingerprint, details,
+                          __version__, os.getpid(), ray.util.get_node_ip_address())
+
+    def process(self, index: int, path: str) -> VideoOutcome:
+        """Annotate one video; its failures (unreadable, no face) are in the result."""
+        assert self._runtime is not None, "setup() first"
+        engine = self._runtime.engine  # type: ignore[attr-defined]
+        before = {name: getattr(engine.stats, name) for name in ADDITIVE_STATS}
+        results = list(engine.run([Path(path)]))
+        assert len(results) == 1, "one result per video"
+        result = replace(results[0], index=index)
+        if not self._keep_tracks and result.scan is not None:
+            result = replace(result, scan=replace(result.scan, tracks=[]))
+        stats: dict[str, float | int] = {
+            name: getattr(engine.stats, name) - before[name] for name in ADDITIVE_STATS}
+        stats["peak_rss_bytes"] = engine.stats.peak_rss_bytes
+        return VideoOutcome(result, stats)
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.close()  # type: ignore[attr-defined]
+            self._runtime = None

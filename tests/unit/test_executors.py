@@ -1,0 +1,94 @@
+"""The executors' pure parts, without Ray: the schedule (order, window, retries), the worker
+plan from cluster resources, the option checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from s2dcli.annotator import AnnotateOptions
+from s2dcli.errors import InputError
+from s2dcli.executors import check_executor
+from s2dcli.executors.ray_executor import RayClusterError, absolute_files, plan_workers
+from s2dcli.executors.schedule import Schedule
+
+
+def test_results_come_out_in_input_order_each_once():
+    schedule: Schedule[str] = Schedule(4, window=10)
+    taken = [schedule.take() for _ in range(4)]
+    assert taken == [0, 1, 2, 3] and schedule.take() is None
+    schedule.finish(2, "c")
+    schedule.finish(1, "b")
+    assert list(schedule.release()) == []  # 0 is still running
+    schedule.finish(0, "a")
+    assert list(schedule.release()) == [(0, "a"), (1, "b"), (2, "c")]
+    assert list(schedule.release()) == [] and not schedule.done
+    schedule.finish(3, "d")
+    assert list(schedule.release()) == [(3, "d")] and schedule.done
+
+
+def test_the_window_bounds_how_far_work_runs_ahead():
+    schedule: Schedule[int] = Schedule(10, window=3)
+    assert [schedule.take() for _ in range(4)] == [0, 1, 2, None]
+    schedule.finish(1, 1)
+    schedule.finish(2, 2)
+    assert schedule.take() is None  # 0 holds the window
+    schedule.finish(0, 0)
+    assert [i for i, _ in schedule.release()] == [0, 1, 2]
+    assert [schedule.take() for _ in range(4)] == [3, 4, 5, None]
+
+
+def test_a_lost_video_goes_first_and_gives_up_after_max_attempts():
+    schedule: Schedule[str] = Schedule(3, window=10, max_attempts=2)
+    assert [schedule.take(), schedule.take()] == [0, 1]
+    assert schedule.lost(1) is True
+    assert schedule.running == 1
+    assert schedule.take() == 1  # before 2
+    assert schedule.attempts[1] == 2
+    assert schedule.lost(1) is False  # used up: the caller records a failure
+    schedule.finish(1, "failed")
+    assert schedule.take() == 2
+
+
+def test_a_result_for_a_video_not_running_is_a_bug():
+    schedule: Schedule[str] = Schedule(2, window=2)
+    with pytest.raises(AssertionError):
+        schedule.finish(0, "x")
+
+
+@pytest.mark.parametrize("resources, overrides, expected", [
+    ({"CPU": 2.0}, {}, (2, 1, 0.0, "cpu")),
+    ({"CPU": 16.0}, {"cpus_per_worker": 4}, (4, 4, 0.0, "cpu")),
+    ({"CPU": 64.0, "GPU": 8.0}, {}, (8, 8, 1.0, "cuda")),
+    ({"CPU": 8.0, "GPU": 4.0}, {"gpus_per_worker": 0.5}, (8, 1, 0.5, "cuda")),
+    ({"CPU": 64.0, "GPU": 8.0}, {"device": "cpu"}, (64, 1, 0.0, "cpu")),
+    ({"CPU": 4.0, "GPU": 1.0}, {"ray_workers": 3}, (3, 4, 1.0, "cuda")),
+])
+def test_worker_plan(resources, overrides, expected):
+    plan = plan_workers(resources, AnnotateOptions(executor="ray", **overrides))
+    assert (plan.count, plan.num_cpus, plan.num_gpus, plan.device) == expected
+
+
+def test_a_plan_that_fits_nothing_says_what_to_change():
+    with pytest.raises(RayClusterError, match="--gpus-per-worker 0"):
+        plan_workers({"CPU": 4.0}, AnnotateOptions(executor="ray", gpus_per_worker=1))
+    with pytest.raises(InputError, match="--gpus-per-worker 0"):
+        plan_workers({"CPU": 4.0, "GPU": 1.0},
+                     AnnotateOptions(executor="ray", device="cpu", gpus_per_worker=1))
+
+
+def test_local_files_are_sent_to_workers_as_absolute_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "w.pth").write_bytes(b"")
+    options = AnnotateOptions(weights="w.pth", landmark_weights="hf://a/b/c.pth")
+    assert absolute_files(options) == {"weights": str(tmp_path / "w.pth")}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"executor": "dask"}, "Unknown --executor"),
+    ({"gpus_per_worker": 1.0}, "--gpus-per-worker applies only"),
+    ({"executor": "ray", "ray_workers": 0}, "at least 1"),
+    ({"executor": "ray", "device": "cuda:0"}, "use --device cuda"),
+])
+def test_executor_checks(overrides, message):
+    with pytest.raises(InputError, match=message):
+        check_executor(AnnotateOptions(**overrides))
