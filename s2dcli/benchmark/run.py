@@ -14,6 +14,7 @@ import torch
 
 from engine.device import autocast_dtype, resolve_device
 from engine.stats import peak_rss_bytes
+from engine.threads import openmp_wait_policy
 from engine.video import VideoDecodeError, probe
 from s2dcli.benchmark.media import make_video, read_frames
 from s2dcli.benchmark.stages import (
@@ -23,6 +24,7 @@ from s2dcli.benchmark.stages import (
     bench_detect,
     bench_end_to_end,
     bench_models,
+    detector_threads,
 )
 from s2dcli.errors import InputError
 from s2dcli.models import (
@@ -264,7 +266,8 @@ def run_benchmark(options: BenchmarkOptions, progress: Progress | None = None) -
     rows.append(e2e)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()}
     settings.update(batch_sizes=list(sizes), model_name=options.weights or options.model,
-                    vit_reference=vit_name)
+                    vit_reference=vit_name, torch_threads=torch.get_num_threads(),
+                    omp_wait_policy=openmp_wait_policy())
     return BenchmarkReport(rows, ratio, e2e["end_to_end_vs_slowest_stage"], e2e["slowest_stage"],
                            str(device), device_name(device), precision, package_versions(),
                            settings, peak_rss_bytes())
@@ -289,12 +292,17 @@ def _bench_detector(options: BenchmarkOptions, device: torch.device, video: Path
     from s2dcli.faces import create_detector
 
     detector_device = "auto" if device.type == "cuda" else "cpu"
-    detector = create_detector(options.faces, device=detector_device, download=False)
+    threads = detector_threads(options.workers)
+    spec, detectors = options.faces, []
     try:
-        rows.append(bench_detect(detector, read_frames(video, DETECT_FRAMES), options.seconds,
+        for _ in range(options.workers):
+            detectors.append(create_detector(spec, device=detector_device, threads=threads,
+                                             download=False))
+            if spec == "auto" and getattr(detectors[0], "name", "") == "mtcnn":
+                spec = "mtcnn"  # `auto` warned once already
+        rows.append(bench_detect(detectors, read_frames(video, DETECT_FRAMES), options.seconds,
                                  options.min_rounds))
     finally:
-        detector.close()
-    if options.faces == "auto" and getattr(detector, "name", "") == "mtcnn":
-        return replace(options, faces="mtcnn")
-    return options
+        for one in detectors:
+            one.close()
+    return replace(options, faces=spec)

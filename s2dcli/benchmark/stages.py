@@ -10,6 +10,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -81,17 +82,31 @@ def bench_decode(path: Path, seconds: float, min_rounds: int = 2) -> list[Row]:
             for name, t in timings.items()]
 
 
-def bench_detect(detector: Any, frames: Sequence[np.ndarray], seconds: float,
+def detector_threads(workers: int) -> int:
+    """ONNX Runtime threads per detector when `workers` detectors run at once (as annotate)."""
+    return max(1, (os.cpu_count() or 2) // workers)
+
+
+def bench_detect(detectors: Sequence[Any], frames: Sequence[np.ndarray], seconds: float,
                  min_rounds: int = 2) -> Row:
-    """`detector.detect(frame)` frame by frame, as the engine calls it."""
-    timing = timed_rounds({"detect": lambda: sum(len(detector.detect(f)) for f in frames)},
-                          seconds, torch.device("cpu"), min_rounds)["detect"]
-    n = len(frames)
+    """`detect(frame)` frame by frame, as the engine calls it: one thread per detector (the
+    engine's workers), each detector on all of `frames`."""
+    with ThreadPoolExecutor(len(detectors), thread_name_prefix="s2d-bench-detect") as pool:
+
+        def step() -> int:
+            jobs = [pool.submit(lambda d=d: sum(len(d.detect(f)) for f in frames))
+                    for d in detectors]
+            return sum(job.result() for job in jobs)
+
+        timing = timed_rounds({"detect": step}, seconds, torch.device("cpu"),
+                              min_rounds)["detect"]
+    n = len(frames) * len(detectors)
     height, width = frames[0].shape[:2]
-    return {"stage": "detect", "variant": getattr(detector, "name", type(detector).__name__),
-            "frames": n, "frame_size": f"{width}x{height}", "seconds": timing.median,
-            "frames_per_s": n / timing.median, "faces_per_frame": timing.value / n,
-            "rounds": len(timing.seconds), "peak_rss_bytes": peak_rss_bytes()}
+    return {"stage": "detect", "variant": getattr(detectors[0], "name", "detector"),
+            "workers": len(detectors), "frames": n, "frame_size": f"{width}x{height}",
+            "seconds": timing.median, "frames_per_s": n / timing.median,
+            "faces_per_frame": timing.value / n, "rounds": len(timing.seconds),
+            "peak_rss_bytes": peak_rss_bytes()}
 
 
 def bench_models(model: S2D, landmarks: LandmarkNet, vit: torch.nn.Module, vit_name: str,
@@ -223,7 +238,7 @@ def bench_end_to_end(model: S2D, landmarks: LandmarkNet, device: torch.device, v
     from s2dcli.pipeline import Classifier, DetectorPool, ScanOptions
 
     classifier = Classifier(model, landmarks, device, precision, compile)
-    threads = max(1, (os.cpu_count() or 2) // workers)
+    threads = detector_threads(workers)
     detector_device = "auto" if device.type == "cuda" else "cpu"
     whole_frame = faces.strip().lower() == "none"
     pool = None if whole_frame else DetectorPool(lambda: create_detector(

@@ -149,5 +149,7 @@ def _print_table(data: dict[str, Any]) -> None:
         f"End to end / slowest stage ({end['slowest_stage']}): "
         f"{end['end_to_end_vs_slowest_stage']:.2f} (target <= 1.15); / sum of the stages: "
         f"{end['end_to_end_vs_stage_sum']:.2f}\n"
-        f"Peak host RSS: {data['peak_rss_bytes'] / MIB:,.0f} MiB; precision {data['precision']}",
+        f"Peak host RSS: {data['peak_rss_bytes'] / MIB:,.0f} MiB; precision {data['precision']}; "
+        f"{data['settings']['torch_threads']} torch threads, OpenMP wait policy "
+        f"{data['settings']['omp_wait_policy']}",
         highlight=False)

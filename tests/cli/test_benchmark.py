@@ -26,9 +26,14 @@ def face_video(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def run(face_video: Path, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench-out") / "bench.json"
-    result = CliRunner().invoke(
-        cli, ["benchmark", *SHORT, "--batch-sizes", "1,2", "--workers", "1",
-              "--video", str(face_video), "--json", str(out)], catch_exceptions=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the tiny model's small ops gain nothing from a second thread
+    try:
+        result = CliRunner().invoke(
+            cli, ["benchmark", *SHORT, "--batch-sizes", "1,2", "--workers", "1",
+                  "--video", str(face_video), "--json", str(out)], catch_exceptions=False)
+    finally:
+        torch.set_num_threads(threads)
     return result, json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -53,6 +58,9 @@ def test_json_contract(run):
     assert data["versions"]["timm"]
     assert data["precision"] == "fp32"
     assert data["peak_rss_bytes"] > 50 * 2**20
+    assert data["settings"]["model_name"] == "s2d_test"
+    assert data["settings"]["torch_threads"] == 1
+    assert data["settings"]["omp_wait_policy"] in ("PASSIVE", "ACTIVE", "default")
     stages = [row["stage"] for row in data["results"]]
     assert set(stages) == set(STAGES)
     assert all(stage in STAGES for stage in stages)
@@ -67,6 +75,7 @@ def test_json_figures(run):
     assert all(r["frames"] == 50 and r["frames_per_s"] > 0 for r in decode.values())
     (detect,) = [r for r in rows if r["stage"] == "detect"]
     assert detect["variant"] == "mtcnn" and detect["frames_per_s"] > 0
+    assert detect["workers"] == 1 and detect["frames"] == 8
     assert detect["faces_per_frame"] >= 0.5  # the face is found
     for stage in ("landmarks", "model", "vit_reference"):
         by_batch = {r["batch_size"]: r for r in rows if r["stage"] == stage}
