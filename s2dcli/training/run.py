@@ -1,0 +1,358 @@
+"""The controllers behind `s2d train` and `s2d evaluate`: labels -> clips -> model -> files.
+
+Labels are read and checked first (a bad file stops everything before any model loads); the
+clips are then extracted once through the face pipeline into the clip cache
+(`S2D_HOME/clips`, keyed by file content and options); training or evaluation runs on them.
+
+Classes: when every class of the label file is one of the starting model's (by name, any
+case; or 0-based indices into its classes), the model keeps its head and its class order;
+otherwise it gets a new head for the label file's classes.
+
+Files written to `out` by `train`: `metrics.csv` (one row per epoch), `best.pth` / `last.pth`
+with their JSON sidecars (config, class names, training metadata), `state.pt` (for
+`--resume`), `confusion.csv` / `confusion.png` (the best epoch on the validation clips),
+`curves.png` and `train.json`. By `evaluate`: `metrics.json`, `predictions.csv`,
+`confusion.csv` and `confusion.png`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from s2dcli.errors import InputError
+from s2dcli.labels import LabelledClip, LabelSet, read_labels
+from s2dcli.training.data import ClipCache, ExtractOptions, SampleError
+
+log = logging.getLogger("s2d.train")
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """Where the samples are, how clips are cut from them, and where the model runs."""
+
+    videos: str | None = None
+    faces: str = "auto"
+    detect_every: int = 5
+    min_face: float = 20.0
+    offline: bool = False
+    model_config: str | None = None
+    landmark_weights: str | None = None
+    device: str = "auto"
+
+
+@dataclass
+class Extracted:
+    """The clips of a label set, their labels, and the samples that gave none (with why)."""
+
+    clips: np.ndarray
+    labels: np.ndarray
+    samples: list[LabelledClip]
+    skipped: list[tuple[LabelledClip, str]]
+
+
+def split_validation(labels: LabelSet, share: float, seed: int) -> tuple[LabelSet, LabelSet]:
+    """A stratified, seeded split: about `share` of each class goes to validation."""
+    if not 0 < share < 1:
+        raise InputError(f"--val-split must be between 0 and 1, got {share}.")
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for c in range(len(labels.classes)):
+        members = [clip for clip in labels.clips if clip.label == c]
+        order = rng.permutation(len(members))
+        count = max(1, round(len(members) * share)) if len(members) > 1 else 0
+        val += [members[i] for i in order[:count]]
+        train += [members[i] for i in order[count:]]
+    train.sort(key=lambda c: c.line)
+    val.sort(key=lambda c: c.line)
+    if not val:
+        raise InputError("The validation split is empty: give more labelled clips, a larger "
+                         "--val-split, or --val-labels.")
+    return (LabelSet(train, labels.classes, labels.format),
+            LabelSet(val, labels.classes, labels.format))
+
+
+def model_class_names(weights_path: Path, registry_name: str | None) -> list[str] | None:
+    """The class names a checkpoint's sidecar or the registry gives, else None."""
+    from s2dcli.models.checkpoint import sidecar_path
+    from s2dcli.weights.registry import REGISTRY
+
+    sidecar = sidecar_path(weights_path)
+    if sidecar.exists():
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            meta = None
+        if isinstance(meta, dict) and isinstance(meta.get("class_names"), list):
+            return [str(n) for n in meta["class_names"]]
+    if registry_name and registry_name in REGISTRY:
+        return list(REGISTRY[registry_name].class_names) or None
+    return None
+
+
+def fits_model_classes(labels: LabelSet, model_classes: list[str]) -> bool:
+    """Whether the label file's classes are all among the model's (names or indices)."""
+    lookup = {c.lower() for c in model_classes}
+    if all(c.lower() in lookup for c in labels.classes):
+        return True
+    return labels.format == "csv" and all(c.isdigit() and int(c) < len(model_classes)
+                                          for c in labels.classes)
+
+
+def read_label_sets(labels_path: str, val_labels: str | None, videos: str | None,
+                    model_classes: list[str] | None) -> tuple[LabelSet, LabelSet | None]:
+    """The training (and validation) labels, in the model's class order when they fit it."""
+    train = read_labels(labels_path, videos)
+    if model_classes is not None and fits_model_classes(train, model_classes):
+        if train.format == "csv":
+            train = read_labels(labels_path, videos, model_classes)
+        else:
+            train = _reorder(train, model_classes)
+    val = None
+    if val_labels:
+        val = read_labels(val_labels, videos, train.classes)
+        if val.classes != train.classes:
+            val = _reorder(val, train.classes)
+    return train, val
+
+
+def _reorder(labels: LabelSet, classes: list[str]) -> LabelSet:
+    lookup = {c.lower(): i for i, c in enumerate(classes)}
+    missing = [c for c in labels.classes if c.lower() not in lookup]
+    if missing:
+        raise InputError(f"The labels use classes {missing} that the other label file (or the "
+                         f"model) does not have: {classes}.")
+    remap = [lookup[c.lower()] for c in labels.classes]
+    return LabelSet([replace(c, label=remap[c.label]) for c in labels.clips], list(classes),
+                    labels.format)
+
+
+def extract(labels: LabelSet, options: ExtractOptions, detector: object, cache: ClipCache,
+            progress: Progress | None = None, what: str = "clips") -> Extracted:
+    """Clips and labels of every sample; samples that give no clip are kept with the reason."""
+    from engine.video import VideoDecodeError
+
+    clips, kept, skipped = [], [], []
+    for i, sample in enumerate(labels.clips):
+        try:
+            clips.append(cache.get(sample, detector, options))  # type: ignore[arg-type]
+            kept.append(sample)
+        except (SampleError, VideoDecodeError) as exc:
+            log.warning("skipped line %d (%s): %s", sample.line, sample.video.name, exc)
+            skipped.append((sample, str(exc)))
+        if progress is not None:
+            progress(what, i + 1, len(labels.clips))
+    if not clips:
+        reasons = "; ".join(reason for _, reason in skipped[:5])
+        raise InputError(f"No labelled sample gave a clip ({what}): {reasons}")
+    return Extracted(np.stack(clips), np.asarray([s.label for s in kept], np.int64), kept,
+                     skipped)
+
+
+def write_metrics_csv(path: Path, rows: list[dict[str, object]]) -> None:
+    """`metrics.csv`: one row per epoch (epoch, train_loss, val_uar, val_war, ...)."""
+    if not rows:
+        return
+    _write_csv(path, list(rows[0]), [list(r.values()) for r in rows])
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, data: object) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _load_models(weights: str, data: DataOptions) -> tuple[Any, Any, Path, str]:
+    from s2dcli.models import S2DConfig, load_landmarks, load_s2d
+    from s2dcli.runtime import local_weights
+
+    config = S2DConfig.from_json(data.model_config) if data.model_config else None
+    weights_path, name = local_weights(weights, data.offline)
+    landmark_path, _ = local_weights(data.landmark_weights or "landmarks", data.offline)
+    return load_s2d(weights_path, config), load_landmarks(landmark_path), weights_path, name
+
+
+def _extract_sets(sets: list[tuple[LabelSet, str]], model: Any, data: DataOptions,
+                  progress: Progress | None, main: bool = True) -> list[Extracted]:
+    from s2dcli.faces import TrackerConfig, create_detector
+    from s2dcli.weights import cache_root
+
+    config = model.config
+    options = ExtractOptions(
+        num_frames=config.num_frames, size=config.img_size, faces=data.faces,
+        detect_every=data.detect_every,
+        tracker=TrackerConfig(min_face=data.min_face, min_track_seconds=0.0),
+    )
+    detector = None if options.whole_frame else create_detector(data.faces,
+                                                                min_face=data.min_face)
+    cache = ClipCache(cache_root() / "clips")
+    try:
+        return [extract(labels, options, detector, cache, progress if main else None, what)
+                for labels, what in sets]
+    finally:
+        if detector is not None:
+            detector.close()
+
+
+def _skipped(extracted: list[Extracted]) -> list[dict[str, object]]:
+    return [{"line": s.line, "video": str(s.video), "reason": reason}
+            for e in extracted for s, reason in e.skipped]
+
+
+def train(labels_path: str, out: Path, *, val_labels: str | None = None,
+          val_split: float = 0.1, init: str = "dfew-fold1", data: DataOptions | None = None,
+          config: Any = None, resume: bool = False, progress: Progress | None = None,
+          on_epoch: Callable[[Any, Any], None] | None = None) -> dict[str, object]:
+    """Fine-tune `init` on the labels (see the module docstring for the files written).
+
+    Under torchrun every process runs this; rank 0 extracts the clips first (the others then
+    read them from the cache) and writes every file.
+
+    Raises:
+        InputError: bad labels (every bad row listed), no clip, unusable options.
+        WeightsNotAvailableError, CheckpointError: `init` cannot be had or loaded.
+    """
+    from engine.device import resolve_device
+    from s2dcli.training.distributed import init_distributed, shutdown_distributed
+    from s2dcli.training.plots import plot_confusion, plot_curves, write_confusion_csv
+    from s2dcli.training.trainer import ClipSet, TrainConfig, Trainer
+
+    data = data or DataOptions()
+    config = config or TrainConfig()
+    out = Path(out)
+    read_labels(labels_path, data.videos)  # refuse a bad file before any model loads
+    if val_labels:
+        read_labels(val_labels, data.videos)
+    if not resume and (out / "state.pt").exists():
+        raise InputError(f"{out} holds a training run already: pass --resume to continue it, "
+                         "or choose another --out folder.")
+    dist, device = init_distributed(resolve_device(data.device))
+    try:
+        model, landmarks, weights_path, init_name = _load_models(init, data)
+        registry_name = None if Path(init).exists() else init
+        model_classes = model_class_names(weights_path, registry_name)
+        train_set, val_set = read_label_sets(labels_path, val_labels, data.videos,
+                                             model_classes)
+        if val_set is None:
+            train_set, val_set = split_validation(train_set, val_split, config.seed)
+        sets = [(train_set, "training clips"), (val_set, "validation clips")]
+        if dist.is_main:
+            extracted = _extract_sets(sets, model, data, progress)
+        dist.barrier()
+        if not dist.is_main:
+            extracted = _extract_sets(sets, model, data, None, main=False)  # from the cache
+        train_x, val_x = extracted
+        keeps_head = model.num_classes == len(train_set.classes) and model_classes is not None \
+            and [c.lower() for c in model_classes] == [c.lower() for c in train_set.classes]
+        metadata = {"init": init_name, "init_weights": str(weights_path),
+                    "labels": str(labels_path), "val_labels": val_labels,
+                    "train_clips": len(train_x.labels), "val_clips": len(val_x.labels),
+                    "new_head": not keeps_head, "world_size": dist.world_size}
+        trainer = Trainer(model, landmarks, train_set.classes, config, device, out, metadata,
+                          dist)
+
+        def epoch_done(record: Any, metrics: Any) -> None:
+            write_metrics_csv(out / "metrics.csv", [r.row() for r in trainer.result.history])
+            if on_epoch is not None:
+                on_epoch(record, metrics)
+
+        def batch_done(done: int, total: int) -> None:
+            if progress is not None:
+                progress("batches", done, total)
+
+        result = trainer.fit(ClipSet(train_x.clips, train_x.labels),
+                             ClipSet(val_x.clips, val_x.labels), resume=resume,
+                             on_epoch=epoch_done, on_batch=batch_done)
+        summary: dict[str, object] = {
+            "best_epoch": result.best_epoch, "best_val_uar": result.best_uar,
+            "best": str(out / "best.pth"), "classes": train_set.classes,
+            "epochs": len(result.history), **metadata,
+            "skipped": _skipped(extracted),
+        }
+        if dist.is_main:
+            history = [r.row() for r in result.history]
+            write_metrics_csv(out / "metrics.csv", history)
+            if result.best_metrics is not None:
+                summary["best_val"] = result.best_metrics.to_dict(train_set.classes)
+                write_confusion_csv(result.best_metrics.confusion, train_set.classes,
+                                    out / "confusion.csv")
+                plot_confusion(result.best_metrics.confusion, train_set.classes,
+                               out / "confusion.png")
+            plot_curves(history, out / "curves.png")
+            write_json(out / "train.json", summary)
+        dist.barrier()
+        return summary
+    finally:
+        shutdown_distributed(dist)
+
+
+def evaluate(labels_path: str, weights: str, out: Path | None = None, *,
+             data: DataOptions | None = None, class_labels: str | None = None,
+             batch_size: int = 8, progress: Progress | None = None) -> dict[str, object]:
+    """Score `weights` on labelled clips: UAR, WAR, macro / weighted F1, per-class recall and
+    the confusion matrix; with `out`, also the files named in the module docstring.
+
+    The label file's classes are matched to the model's by name (any case); a dataset split
+    file (DFEW, FERV39K, MAFW) evaluated with that dataset's weights needs nothing more.
+    """
+    from engine.device import resolve_device
+    from s2dcli.runtime import class_names
+    from s2dcli.training.metrics import compute_metrics
+    from s2dcli.training.plots import plot_confusion, write_confusion_csv
+    from s2dcli.training.trainer import ClipSet, TrainConfig, Trainer
+
+    data = data or DataOptions()
+    read_labels(labels_path, data.videos)
+    model, landmarks, weights_path, name = _load_models(weights, data)
+    registry = None if Path(weights).exists() else weights
+    model_classes = class_names(class_labels, weights_path, registry, model.num_classes)
+    labels = read_labels(labels_path, data.videos)
+    if not fits_model_classes(labels, model_classes):
+        known = {m.lower() for m in model_classes}
+        unknown = [c for c in labels.classes if c.lower() not in known]
+        raise InputError(f"{labels_path} uses classes the model does not have: {unknown}; the "
+                         f"model's classes are {model_classes} (name them with --classes if "
+                         "the weights do not).")
+    labels = (read_labels(labels_path, data.videos, model_classes) if labels.format == "csv"
+              else _reorder(labels, model_classes))
+    (extracted,) = _extract_sets([(labels, "test clips")], model, data, progress)
+    trainer = Trainer(model, landmarks, model_classes, TrainConfig(batch_size=batch_size),
+                      resolve_device(data.device), out or Path("."))
+    probs = trainer.predict(ClipSet(extracted.clips, extracted.labels))
+    predicted = probs.argmax(axis=1)
+    metrics = compute_metrics(extracted.labels, predicted, len(model_classes))
+    summary: dict[str, object] = {"weights": name, "clips": len(extracted.labels),
+                                  "classes": model_classes, **metrics.to_dict(model_classes),
+                                  "skipped": _skipped([extracted])}
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "metrics.json", summary)
+        header = ["video", "start_s", "end_s", "face_id", "label", "predicted", "confidence",
+                  *(f"p_{c}" for c in model_classes)]
+        rows = [[str(s.video), s.start_s, s.end_s, s.face_id, model_classes[s.label],
+                 model_classes[int(p)], round(float(pr[p]), 6), *np.round(pr, 6).tolist()]
+                for s, p, pr in zip(extracted.samples, predicted, probs, strict=True)]
+        _write_csv(out / "predictions.csv", header, rows)
+        write_confusion_csv(metrics.confusion, model_classes, out / "confusion.csv")
+        plot_confusion(metrics.confusion, model_classes, out / "confusion.png")
+    return summary
