@@ -11,8 +11,10 @@ import click
 
 from s2dcli import __version__
 from s2dcli.commands.annotate import annotate
+from s2dcli.commands.benchmark import benchmark
 from s2dcli.commands.models import models
 from s2dcli.commands.review import review
+from s2dcli.commands.train import evaluate, train
 from s2dcli.errors import S2DError
 from s2dcli.log import setup_logging
 
@@ -52,11 +54,20 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
       s2d annotate videos/ -o results.csv   # faces, clips, emotions: CSV + summary
       s2d models list                 # the published checkpoints and their classes
       s2d models pull dfew-fold1      # download one for offline use
+      s2d train --labels my.csv       # fine-tune S2D on your own labelled clips
+      s2d evaluate --labels test.csv --weights runs/train/best.pth
+      s2d benchmark --device cuda     # how fast is this machine, stage by stage
       s2d models verify               # re-check every cached file's sha256
     """
+    from engine.threads import prefer_passive_openmp
+
+    prefer_passive_openmp()  # before any command imports torch (see engine.threads)
     setup_logging(verbose, quiet)
 
 
 cli.add_command(annotate)
 cli.add_command(models)
+cli.add_command(train)
+cli.add_command(evaluate)
+cli.add_command(benchmark)
 cli.add_command(review)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
 import pytest
+
+# Waiting OpenMP threads sleep instead of spinning (as the CLI sets it; engine.threads): on a
+# busy 2-core machine spinning made the tiny model's steps 15-30x slower. Before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
