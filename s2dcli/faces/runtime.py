@@ -19,6 +19,7 @@ logger = logging.getLogger("s2d.faces")
 
 _CUDA = "CUDAExecutionProvider"
 _CPU = "CPUExecutionProvider"
+SPINNING_KEY = "session.intra_op.allow_spinning"
 _DEVICE_RE = re.compile(r"^(cpu|auto|cuda)(?::(\d+))?$")
 
 
@@ -71,6 +72,10 @@ def open_session(
             preload()
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # Idle intra-op threads sleep instead of spinning: the engine runs decoding and the model
+    # beside the detectors, and a spinning thread holds a core they need (2 threads: 350-730 ms
+    # a 640x360 frame spinning, 100-190 ms not, on a busy 2-core machine; s2d benchmark).
+    options.add_session_config_entry(SPINNING_KEY, "0")
     if threads is not None:
         options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1
