@@ -2,9 +2,9 @@
 
 A video is a face from a real photograph (InsightFace's close-up or NASA's astronaut, see
 `tests.faces_media`), framed a little differently each time and drifting slowly; its label is
-"happy" when the face is upright and "sad" when it is upside down, a task the tiny golden
-model cannot do before fine-tuning and learns in a few epochs. The videos are face crops
-already, for `--faces none`.
+"happy" when the face is upright and well lit, "sad" when it is upside down and dim: a task
+the tiny golden model cannot do before fine-tuning (it knows neither name) and learns in a
+few epochs. The videos are face crops already, for `--faces none`.
 """
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
 TINY = ["--weights", str(GOLDEN / "tinyA_s2d.pth"),
         "--model-config", str(GOLDEN / "tinyA_config.json"),
         "--landmark-weights", str(GOLDEN / "tinyA_landmark.pth.tar")]
-LABELS = ("happy", "sad")  # upright, upside down
+LABELS = ("happy", "sad")  # upright and lit, upside down and dim
+DIM = 0.4
 
 
 def face_video(path: Path, upside_down: bool, seed: int, seconds: float = 3.0, fps: int = 8,
-               size: int = 64) -> Path:
-    """Write one face video (`seconds` long at `fps`, `size` square) and return its path."""
+               size: int = 64, source: int | None = None) -> Path:
+    """Write one face video (`seconds` long at `fps`, `size` square) and return its path.
+    `source` picks the photograph (0 the close-up, 1 the astronaut; None: by `seed`)."""
     rng = np.random.default_rng(seed)
     sources = [fm.face_crop(), fm.astronaut(256)]
-    source = sources[seed % len(sources)]
+    source = sources[(seed if source is None else source) % len(sources)]
     x0, y0, x1, y1 = source.boxes[0]
     cx, cy = (x0 + x1) / 2 + rng.uniform(-6, 6), (y0 + y1) / 2 + rng.uniform(-6, 6)
     side = max(x1 - x0, y1 - y0) * rng.uniform(1.1, 1.5)
@@ -40,18 +42,21 @@ def face_video(path: Path, upside_down: bool, seed: int, seconds: float = 3.0, f
         matrix = np.array([[size / side, 0, size / 2 - x * size / side],
                            [0, size / side, size / 2 - y * size / side]])
         image = cv2.warpAffine(source.image, matrix, (size, size), borderMode=cv2.BORDER_REFLECT)
-        frames.append(np.ascontiguousarray(image[::-1] if upside_down else image))
+        if upside_down:
+            image = (image[::-1].astype(np.float32) * DIM).astype(np.uint8)
+        frames.append(np.ascontiguousarray(image))
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_frames(path, frames, fps=fps)
 
 
 def face_videos(folder: Path, count: int, seed: int, prefix: str = "v") -> dict[str, str]:
-    """`count` videos in `folder`, labels alternating; returns video name -> label."""
+    """`count` videos in `folder`, labels alternating, each photograph shown both ways up (so
+    the label is the orientation, never the person); returns video name -> label."""
     truth = {}
     for i in range(count):
         name = f"{prefix}{i:02d}.mp4"
         upside_down = bool((i + seed) % 2)
-        face_video(folder / name, upside_down, seed * 1000 + i)
+        face_video(folder / name, upside_down, seed * 1000 + i, source=i // 2)
         truth[name] = LABELS[int(upside_down)]
     return truth
 
