@@ -195,19 +195,28 @@ def evaluate(labels_path: str, weights: str, class_labels: str | None, batch_siz
 
 def _check_labels(labels_path: str, videos: str | None, val_labels: str | None,
                   hint: str) -> None:
+    """Read the label files before anything loads; say what they hold (a misspelt class
+    shows up here as a class of its own)."""
+    from collections import Counter
+
     from s2dcli.labels import read_labels
 
-    for path, name in ((labels_path, hint), (val_labels, "--val-labels")):
-        if path is None:
-            continue
-        try:
-            read_labels(path, videos)
+    try:
+        labels = read_labels(labels_path, videos)
+    except InputError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from exc
+    counts = Counter(labels.classes[c.label] for c in labels.clips)
+    click.echo(f"{labels_path}: {len(labels.clips)} samples, {len(labels.classes)} classes ("
+               + ", ".join(f"{name} {counts[name]}" for name in labels.classes) + ")", err=True)
+    if val_labels is not None:
+        try:  # every validation class must be a training class
+            read_labels(val_labels, videos, labels.classes if labels.format == "csv" else None)
         except InputError as exc:
-            raise click.BadParameter(str(exc), param_hint=name) from exc
+            raise click.BadParameter(str(exc), param_hint="--val-labels") from exc
 
 
 class ProgressLines:
-    """Progress of extraction and batches: a rich bar on a terminal, a line per 10 % else."""
+    """Progress of extraction and batches: a rich bar on a terminal, a line per quarter else."""
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
@@ -238,8 +247,9 @@ class ProgressLines:
             return
         if what == "batches":
             return  # the epoch lines say enough in a log
-        step = max(1, total // 10)
-        if done == total or done % step == 0:
+        quarter = done * 4 // total
+        if done == total or quarter > self._last.get(what, -1):
+            self._last[what] = quarter
             click.echo(f"{what}: {done}/{total}", err=True)
 
 

@@ -113,6 +113,7 @@ class EpochRecord:
         row: dict[str, object] = {k: v for k, v in asdict(self).items() if k != "val_recall"}
         for k in ("train_loss", "val_uar", "val_war", "val_macro_f1", "val_weighted_f1"):
             row[k] = round(float(row[k]), 6)  # type: ignore[arg-type]
+        row["lr"] = float(f"{self.lr:.6g}")
         row["seconds"] = round(self.seconds, 2)
         row.update({f"val_recall_{name}": value for name, value in self.val_recall.items()})
         return row

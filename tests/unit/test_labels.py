@@ -106,3 +106,18 @@ def test_unknown_format_and_unreadable_file(tmp_path):
         read_labels(tmp_path / "x.csv")
     with pytest.raises(InputError, match="Cannot read label file"):
         read_labels(tmp_path / "nope.csv")
+
+
+def test_extra_columns_such_as_reviews_predictions_are_ignored(tmp_path):
+    touch_videos(tmp_path, ["a.mp4"])
+    (tmp_path / "labels.csv").write_text(
+        "video,start_s,end_s,face_id,label,prediction,confidence\n"
+        "a.mp4,0,2,0,Happy,Sad,0.41\n")
+    (clip,) = read_labels(tmp_path / "labels.csv").clips
+    assert (clip.label, clip.start_s, clip.end_s, clip.face_id) == (0, 0.0, 2.0, 0)
+    (tmp_path / "twice.csv").write_text("video,label,label\na.mp4,Happy,Sad\n")
+    with pytest.raises(InputError, match="names label twice"):
+        read_labels(tmp_path / "twice.csv")
+    (tmp_path / "half.csv").write_text("video,start_s,label\na.mp4,0,Happy\n")
+    with pytest.raises(InputError, match="start_s and end_s go together"):
+        read_labels(tmp_path / "half.csv")
