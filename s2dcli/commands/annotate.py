@@ -70,7 +70,8 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option("--batch-size", type=click.IntRange(min=1), help="Clips per model call "
               "[default: 32 on CUDA, 8 on CPU].")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Videos decoded and searched for faces at once.")
+              help="Videos decoded and searched for faces at once (a Ray worker reads one "
+              "at a time).")
 @click.option("--faces", default="auto", show_default=True,
               help="Face detector: auto, scrfd, an InsightFace pack, a .onnx file, mtcnn, or "
               "none (the videos are face crops already).")

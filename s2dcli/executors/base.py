@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from s2dcli.pipeline.runner import VideoResult
+if TYPE_CHECKING:  # the CLI checks executor options before torch loads
+    from s2dcli.pipeline.runner import VideoResult
 
 
 class Executor(Protocol):

@@ -20,6 +20,7 @@ forever. Video paths are sent as absolute paths: every node must see them at the
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -119,14 +120,32 @@ def connect(ray: Any, address: str | None) -> bool:
     None and no `RAY_ADDRESS` is set; True when this call started Ray (and must stop it)."""
     if ray.is_initialized():
         return False
+    if address and address != "auto" and "://" not in address:
+        _probe(address)  # Ray itself would retry an unreachable address for minutes
     try:
         ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
     except (ConnectionError, ValueError, RuntimeError) as exc:
         where = f"at {address!r}" if address else "(RAY_ADDRESS or a new local instance)"
         raise RayClusterError(
-            f"Cannot connect to the Ray cluster {where}: {exc}. Start it with `ray start "
-            "--head` on the head node, or pass --ray-address auto|HOST:PORT.") from exc
+            f"Cannot connect to the Ray cluster {where}: {str(exc).rstrip('.')}. Start one "
+            "with `ray start --head`, then pass --ray-address auto on its nodes (HOST:PORT "
+            "elsewhere).") from exc
     return True
+
+
+def _probe(address: str, timeout_s: float = 10.0) -> None:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s):
+            pass
+    except ValueError:
+        raise InputError(f"Invalid --ray-address {address!r}: use auto, HOST:PORT (the head "
+                         "node's GCS port, 6379 by default) or ray://HOST:10001.") from None
+    except OSError as exc:
+        raise RayClusterError(
+            f"Cannot reach the Ray cluster at {address!r} ({exc.strerror or exc}). Start it "
+            "with `ray start --head` on the head node, or check the address and port."
+        ) from exc
 
 
 @dataclass
@@ -243,6 +262,15 @@ class RayExecutor:
                 stalled = stalled or time.monotonic()
                 self._check_stalled(stalled)
 
+    def wait_ready(self) -> None:
+        """Block until every worker has loaded (a run does not wait: the first one starts
+        at once); for timing the workers' throughput alone."""
+        stalled = time.monotonic()
+        while any(w.info is None for w in self._workers):
+            for event in self._poll():
+                raise AssertionError(f"a task finished outside run(): {event}")
+            self._check_stalled(stalled)
+
     def stage_timings(self) -> dict[str, float | int]:
         return self._stats.as_dict()
 
@@ -271,7 +299,8 @@ class RayExecutor:
 
     def _spawn(self, setup: bool) -> _Worker:
         self._serial += 1
-        handle = self._actor.remote(self._worker_options, self.plan.num_cpus, self._keep_tracks)
+        handle = self._actor.remote(self._worker_options, self.plan.num_cpus, self._keep_tracks,
+                                    logging.getLogger("s2d").getEffectiveLevel())
         worker = _Worker(handle, self._serial)
         if setup:
             worker.setup = handle.setup.remote()
@@ -371,7 +400,8 @@ class RayExecutor:
                 f"Ray workers keep dying ({self._deaths_without_progress} in a row without a "
                 f"video finished; last: {reason}). Check the worker logs (ray logs) for out "
                 "of memory or crashes, or lower --batch-size.")
-        self._workers.append(self._spawn(setup=self._info is not None))
+        loading = any(w.setup is not None for w in self._workers)
+        self._workers.append(self._spawn(setup=self._info is not None or not loading))
         return index
 
     def _check_stalled(self, since: float) -> None:

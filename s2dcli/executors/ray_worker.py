@@ -7,6 +7,7 @@ module imports no Ray at the top and every Ray node finds it in the installed s2
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -56,11 +57,14 @@ class VideoWorker:
         options: the run's `AnnotateOptions`, with the device this worker should use.
         threads: CPU cores Ray gives this worker (torch and the detector use that many).
         keep_tracks: send face tracks back (for overlays); otherwise they are left out.
+        log_level: the level of the `s2d` loggers (Ray shows the worker's log on the driver).
     """
 
-    def __init__(self, options: object, threads: int, keep_tracks: bool) -> None:
+    def __init__(self, options: object, threads: int, keep_tracks: bool,
+                 log_level: int = logging.WARNING) -> None:
         import torch  # import while Ray starts the process, before `setup` is asked for
 
+        logging.getLogger("s2d").setLevel(log_level)  # the driver's -q / -v
         torch.set_num_threads(max(1, threads))
         self._options = options
         self._threads = max(1, threads)

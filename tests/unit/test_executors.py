@@ -3,6 +3,9 @@ plan from cluster resources, the option checks."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 
 from s2dcli.annotator import AnnotateOptions
@@ -92,3 +95,107 @@ def test_local_files_are_sent_to_workers_as_absolute_paths(tmp_path, monkeypatch
 def test_executor_checks(overrides, message):
     with pytest.raises(InputError, match=message):
         check_executor(AnnotateOptions(**overrides))
+
+
+# -- the driver's bookkeeping against a fake Ray (deterministic deaths) ----------------------
+
+class _Died(Exception):
+    """Stands in for ray.exceptions.ActorDiedError."""
+
+
+class _FakeRef:
+    def __init__(self, call):
+        try:
+            self.value, self.error = call(), None
+        except Exception as exc:  # kept for ray.get, as Ray does
+            self.value, self.error = None, exc
+
+
+class _FakeHandle:
+    def __init__(self, instance):
+        self.instance = instance
+
+    def __getattr__(self, name):
+        method = getattr(self.instance, name)
+        return SimpleNamespace(remote=lambda *a: _FakeRef(lambda: method(*a)))
+
+
+class _FakeRay:
+    """The parts of `ray` the executor uses; every call runs at once, in this process."""
+
+    def __init__(self):
+        never = type("Never", (Exception,), {})
+        self.exceptions = SimpleNamespace(
+            RayActorError=_Died, WorkerCrashedError=never, OutOfMemoryError=never,
+            NodeDiedError=never, ObjectLostError=never, LocalRayletDiedError=never,
+            RayTaskError=never, ActorUnschedulableError=never)
+        self.killed = 0
+
+    def remote(self, cls):
+        options = SimpleNamespace(remote=lambda *a: _FakeHandle(cls(*a)))
+        return SimpleNamespace(options=lambda **kw: options)
+
+    def wait(self, refs, num_returns, timeout):
+        return refs[:num_returns], refs[num_returns:]
+
+    def get(self, ref):
+        if ref.error is not None:
+            raise ref.error
+        return ref.value
+
+    def kill(self, handle, no_restart):
+        self.killed += 1
+
+    def is_initialized(self):
+        return True
+
+    def cluster_resources(self):
+        return {"CPU": 2.0}
+
+
+class _FakeWorker:
+    """Dies in its first setup, and whenever it meets a video called poison*."""
+
+    setups = 0
+
+    def __init__(self, options, threads, keep_tracks, log_level):
+        pass
+
+    def setup(self):
+        from s2dcli import __version__
+        from s2dcli.executors.ray_worker import WorkerInfo
+
+        type(self).setups += 1
+        if type(self).setups == 1:
+            raise _Died("killed while loading")
+        return WorkerInfo(["a", "b"], "m", {"k": 1}, {"device": "cpu"}, __version__, 1, "node")
+
+    def process(self, index, path):
+        from s2dcli.executors.ray_worker import VideoOutcome
+        from s2dcli.pipeline.runner import VideoResult
+
+        if Path(path).name.startswith("poison"):
+            raise _Died("segfault")
+        return VideoOutcome(VideoResult(index, Path(path), None, []), {"videos": 1})
+
+
+def test_deaths_are_retried_and_a_video_that_kills_every_worker_is_given_up(monkeypatch):
+    from s2dcli.executors import ray_executor
+
+    fake = _FakeRay()
+    monkeypatch.setattr(ray_executor, "import_ray", lambda: fake)
+    monkeypatch.setattr(ray_executor, "VideoWorker", _FakeWorker)
+    monkeypatch.setattr(_FakeWorker, "setups", 0)
+    executor = ray_executor.RayExecutor(AnnotateOptions(executor="ray", ray_workers=2))
+    assert executor.classes == ["a", "b"]  # the first worker died loading; another loaded
+    paths = [Path(f"{name}.mp4") for name in ("a", "poison", "b", "c")]
+    results = list(executor.run(paths))
+    assert [r.index for r in results] == [0, 1, 2, 3]
+    assert [r.path for r in results] == paths
+    assert [r.status for r in results] == ["no_face", "failed", "no_face", "no_face"]
+    assert "died 3 times" in results[1].error
+    counters = executor.counters
+    assert (counters.died, counters.retried, counters.gave_up) == (4, 2, 1)
+    assert executor.stage_timings()["videos"] == 3
+    executor.close()
+    assert fake.killed == counters.died + 2  # each dead worker, then the two left

@@ -1,0 +1,147 @@
+"""Throughput of `--executor ray` with 1 and 2 workers on a local Ray instance, next to the
+local executor, on the same generated videos (and a check that all give the same bytes).
+
+Each run is timed in two parts: start-up (connecting, every worker loading the model) and
+processing (the videos, from all workers ready to the last result). The scaling figure is the
+processing rate of N workers over that of one; the scores of every run are compared with the
+first run's (rounded as the output files keep them).
+
+Model: `tiny` is the golden test checkpoint (decode and face detection dominate); `full` is a
+full-size S2D (ViT-B/16, 16 frames, 224 px) with random weights, written to a temporary file:
+the model dominates, as with real weights on CPU. Scores from random weights mean nothing;
+the cost is the real one.
+
+    python benchmarks/bench_ray_scaling.py [--model tiny|full] [--faces mtcnn|none]
+        [--videos 12] [--seconds 4] [--workers 1,2] [--cpus 2] [--rounds 1] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.faces_media
+
+from s2dcli.annotator import AnnotateOptions
+from s2dcli.executors import open_executor
+from s2dcli.executors.ray_executor import RayExecutor
+from tests import faces_media as fm
+from tests.engine.videos import write_frames, write_video
+
+GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "golden"
+
+
+def make_videos(folder: Path, count: int, seconds: float, faces: str) -> None:
+    frames = int(seconds * 25)
+    folder.mkdir(parents=True, exist_ok=True)
+    if faces == "none":
+        for i in range(count):
+            write_video(folder / f"v{i:02d}.mp4", frames, height=112, width=128, fps=25)
+        return
+    photo = fm.group_photo(960)
+    for i in range(count):
+        pan = fm.pan(photo, 320, 240, frames, step=(1.0 + 0.1 * i, 0.3), start=(250 + 10 * i, 40))
+        write_frames(folder / f"v{i:02d}.mp4", pan.frames)
+
+
+def model_files(kind: str, folder: Path) -> dict[str, str]:
+    if kind == "tiny":
+        return {"weights": str(GOLDEN / "tinyA_s2d.pth"),
+                "model_config": str(GOLDEN / "tinyA_config.json"),
+                "landmark_weights": str(GOLDEN / "tinyA_landmark.pth.tar")}
+    import torch
+
+    from s2dcli.models import S2D, S2DConfig
+    from s2dcli.models.landmarks import LandmarkNet
+
+    torch.manual_seed(0)
+    weights, landmarks = folder / "full_random_s2d.pth", folder / "full_random_landmark.pth"
+    torch.save(S2D(S2DConfig()).state_dict(), weights)
+    torch.save(LandmarkNet().state_dict(), landmarks)
+    return {"weights": str(weights), "landmark_weights": str(landmarks)}
+
+
+def timed_run(paths: list[Path], options: AnnotateOptions) -> tuple[dict[str, float], list]:
+    """Start the executor (timed), wait until all its workers loaded, then time the videos."""
+    started = time.perf_counter()
+    executor = open_executor(options)
+    try:
+        if isinstance(executor, RayExecutor):
+            executor.wait_ready()
+        ready = time.perf_counter()
+        results = list(executor.run(paths))
+        end = time.perf_counter()
+    finally:
+        executor.close()
+    clips = sum(len(r.clips) for r in results)
+    answers = [(r.index, r.status, [(c.spec.face_id, c.spec.clip_index, c.spec.start_frame,
+                                      c.probs.round(6).tolist()) for c in r.clips])
+               for r in results]
+    return {"startup_s": ready - started, "processing_s": end - ready, "videos": len(results),
+            "clips": clips, "clips_per_s": clips / (end - ready)}, answers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", choices=["tiny", "full"], default="tiny")
+    parser.add_argument("--faces", choices=["mtcnn", "none"], default="mtcnn")
+    parser.add_argument("--videos", type=int, default=12)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--workers", default="1,2", help="Ray worker counts to measure")
+    parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray instance")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--no-local", action="store_true", help="skip the local executor")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    import ray
+
+    tmp = Path(tempfile.mkdtemp(prefix="s2d-bench-ray-"))
+    videos = tmp / "videos"
+    make_videos(videos, args.videos, args.seconds, args.faces)
+    base = AnnotateOptions(**model_files(args.model, tmp), labels="dfew", faces=args.faces,
+                           device="cpu")
+    runs = [] if args.no_local else [("local", base)]
+    for count in (int(c) for c in args.workers.split(",")):
+        runs.append((f"ray x{count}", AnnotateOptions(**{
+            **base.__dict__, "executor": "ray", "ray_workers": count, "cpus_per_worker": 1})))
+    ray.init(num_cpus=args.cpus, include_dashboard=False, logging_level=logging.WARNING)
+    paths = sorted(videos.glob("*.mp4"))
+    rows: list[dict[str, object]] = []
+    reference = None
+    try:
+        for round_ in range(args.rounds):
+            for name, options in runs:
+                timing, answers = timed_run(paths, options)
+                reference = reference or answers
+                row = {"run": name, "round": round_, **timing, "same_scores": answers == reference}
+                rows.append(row)
+                print(f"{name:9s} round {round_}: start-up {row['startup_s']:6.1f} s, "
+                      f"{row['videos']} videos / {row['clips']} clips in "
+                      f"{row['processing_s']:6.1f} s = {row['clips_per_s']:6.2f} clips/s, "
+                      f"same scores: {row['same_scores']}", flush=True)
+    finally:
+        ray.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+    best = {}
+    for row in rows:
+        best[row["run"]] = max(best.get(row["run"], 0.0), float(row["clips_per_s"]))  # type: ignore[arg-type]
+    one = best.get("ray x1")
+    print(f"\nmodel {args.model}, faces {args.faces}, {args.videos} videos x {args.seconds:g} s, "
+          f"{args.cpus} CPUs for Ray (best of {args.rounds}):")
+    for name, rate in best.items():
+        ratio = f"{rate / one:.2f}x ray x1" if one else ""
+        print(f"  {name:9s} {rate:7.2f} clips/s  {ratio}")
+    if args.json:
+        args.json.write_text(json.dumps({"args": vars(args), "rows": rows,
+                                         "best_clips_per_s": best}, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
