@@ -146,7 +146,8 @@ def _cards(chosen: pd.DataFrame, rows: list[list[str]], classes: list[str],
 def next_commands(run: AnnotateRun, out: Path, videos: Sequence[str] | None) -> list[str]:
     """`s2d train` then `s2d evaluate` (before and after) for this review, from the run record.
 
-    `held_out.csv` stands for labelled clips kept out of the review, to measure the gain on.
+    Training validates on a share of the reviewed clips (`--val-split`); `held_out.csv` stands
+    for labelled clips kept out of the review and out of training, to measure the gain on.
     """
     roots = list(videos) if videos else [str(p) for p in _record_roots(run)]
     folders = [r for r in roots if Path(r).is_dir()]
@@ -154,9 +155,8 @@ def next_commands(run: AnnotateRun, out: Path, videos: Sequence[str] | None) -> 
     data = run.data_args()
     labels = run.options.get("labels")
     classes = ["--classes", str(labels)] if labels else []
-    train = ["s2d", "train", "--labels", str(out / "labels.csv"), "--val-labels",
-             "held_out.csv", *root, "--init", run.weights, *run.model_config_args(), *data,
-             "--out", "runs/review"]
+    train = ["s2d", "train", "--labels", str(out / "labels.csv"), *root, "--init",
+             run.weights, *run.model_config_args(), *data, "--out", "runs/review"]
     before = ["s2d", "evaluate", "--labels", "held_out.csv", *root, "--weights", run.weights,
               *run.model_config_args(), *classes, *data]
     after = ["s2d", "evaluate", "--labels", "held_out.csv", *root, "--weights",
