@@ -56,6 +56,7 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
       s2d models pull dfew-fold1      # download one for offline use
       s2d train --labels my.csv       # fine-tune S2D on your own labelled clips
       s2d evaluate --labels test.csv --weights runs/train/best.pth
+      s2d review results.csv -o review/ --videos videos/   # the clips to check by eye
       s2d benchmark --device cuda     # how fast is this machine, stage by stage
       s2d models verify               # re-check every cached file's sha256
     """
