@@ -13,14 +13,16 @@ medians over the rounds, and CUDA work is synchronised before every clock read. 
   branch, S2D (landmark branch included) and a plain timm ViT of S2D's geometry (the ceiling S2D
   is held to); clips/s, frames/s, TFLOP/s (FLOPs counted once with `FlopCounterMode`), peak
   device memory; a device out-of-memory error ends the batch-size sweep;
-- end_to_end: the real `Engine` on the video: video-seconds per wall-second, clips/s, and the
-  ratio of its wall time to the slowest stage's time for the same work (`overlap`).
+- end_to_end: the real `Engine` on the video, side by side with its halves (the scan alone, the
+  model alone on the same batches): video-seconds per wall-second, clips/s, and the ratio of
+  its wall time to the slower half's.
 
 Weights are random unless given: speed does not depend on them, so nothing is downloaded.
 Modules: `timing` (rounds, synchronisation, FLOPs), `media` (the generated video), `stages`
-(one function per stage), `run` (options, report, the whole run).
+(the stages alone), `end_to_end` (the engine and its halves), `run` (options, report, the run).
 """
 
+from s2dcli.benchmark.end_to_end import detected_frames
 from s2dcli.benchmark.media import make_video, read_frames
 from s2dcli.benchmark.run import (
     CPU_BATCH_SIZES,
@@ -28,12 +30,12 @@ from s2dcli.benchmark.run import (
     STAGES,
     BenchmarkOptions,
     BenchmarkReport,
+    bound_by,
     load_models,
-    overlap,
     reference_vit,
     run_benchmark,
+    stage_estimates,
 )
-from s2dcli.benchmark.stages import detected_frames
 from s2dcli.benchmark.timing import Timing, paired_ratio, parse_batch_sizes, timed_rounds
 
 __all__ = [
@@ -43,14 +45,15 @@ __all__ = [
     "BenchmarkOptions",
     "BenchmarkReport",
     "Timing",
+    "bound_by",
     "detected_frames",
     "load_models",
     "make_video",
-    "overlap",
     "paired_ratio",
     "parse_batch_sizes",
     "read_frames",
     "reference_vit",
     "run_benchmark",
+    "stage_estimates",
     "timed_rounds",
 ]

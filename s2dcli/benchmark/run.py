@@ -16,13 +16,13 @@ from engine.device import autocast_dtype, resolve_device
 from engine.stats import peak_rss_bytes
 from engine.threads import openmp_wait_policy
 from engine.video import VideoDecodeError, probe
+from s2dcli.benchmark.end_to_end import bench_end_to_end
 from s2dcli.benchmark.media import make_video, read_frames
 from s2dcli.benchmark.stages import (
     Progress,
     Row,
     bench_decode,
     bench_detect,
-    bench_end_to_end,
     bench_models,
     detector_threads,
 )
@@ -108,9 +108,9 @@ class BenchmarkReport:
         results: rows, each with `stage` (one of `STAGES`) and that stage's figures.
         s2d_vs_vit_time_ratio: S2D (with its landmark branch) / ViT time at the largest batch
             size that ran (median of per-round ratios); None if none ran.
-        end_to_end_vs_slowest_stage: end-to-end wall time / the slowest stage's time for the
-            same work, each stage timed alone (see `overlap`).
-        bound_by: the slowest stage.
+        end_to_end_vs_slowest_stage: the engine's wall time / the slower of its halves (scan:
+            decode, detect, crop; model) on the same work, side by side (see `end_to_end`).
+        bound_by: `model` or `scan (<its slowest part>)`.
         device: `cpu`, `cuda:0`, ...
         device_name: the CPU or GPU model.
         precision: what the model ran in (fp32, bf16, fp16).
@@ -163,33 +163,34 @@ def reference_vit(config: S2DConfig) -> tuple[torch.nn.Module, str]:
     return vit, f"vit_d{config.embed_dim}x{config.depth}_patch{config.patch_size}_{config.img_size}"
 
 
-def overlap(rows: list[Row], e2e: Row) -> dict[str, Any]:
-    """How close end to end comes to its slowest stage.
-
-    Each stage's time for the end-to-end run's work, from its own timing alone: decoding its
+def stage_estimates(rows: list[Row], e2e: Row) -> dict[str, float]:
+    """Each stage's time for the end-to-end run's work, from that stage's own row: decoding its
     frames with the backend it used, detecting on its detected frames, the model on its clips
-    at its batch size; cropping as measured inside the run (summed over threads).
-    """
+    at its batch size; cropping as measured inside the run (summed over threads)."""
     def find(stage: str, **match: Any) -> Row | None:
         return next((r for r in rows if r["stage"] == stage and "error" not in r
                      and all(r.get(k) == v for k, v in match.items())), None)
 
-    stage_s: dict[str, float] = {}
+    out: dict[str, float] = {}
     decode = find("decode", variant=f"{e2e['backend']}_engine")
     if decode:
-        stage_s["decode"] = e2e["frames"] / decode["frames_per_s"]
+        out["decode"] = e2e["frames"] / decode["frames_per_s"]
     detect = find("detect")
     if detect and e2e["detected_frames"]:
-        stage_s["detect"] = e2e["detected_frames"] / detect["frames_per_s"]
-    stage_s["crop"] = float(e2e["engine_stats"]["crop_s"])
+        out["detect"] = e2e["detected_frames"] / detect["frames_per_s"]
+    out["crop"] = float(e2e["engine_stats"]["crop_s"])
     model = find("model", batch_size=e2e["batch_size"])
     if model and e2e["clips"]:
-        stage_s["model"] = e2e["clips"] / model["clips_per_s"]
-    slowest = max(stage_s, key=stage_s.__getitem__)
-    return {"stage_seconds": stage_s, "slowest_stage": slowest,
-            "slowest_stage_seconds": stage_s[slowest],
-            "end_to_end_vs_slowest_stage": e2e["seconds"] / stage_s[slowest],
-            "end_to_end_vs_stage_sum": e2e["seconds"] / sum(stage_s.values())}
+        out["model"] = e2e["clips"] / model["clips_per_s"]
+    return out
+
+
+def bound_by(e2e: Row) -> str:
+    """`model`, or `scan (<its slowest part>)`: what end to end waits for."""
+    if e2e["slowest_stage"] == "model":
+        return "model"
+    parts = {k: v for k, v in e2e["stage_seconds"].items() if k != "model"}
+    return f"scan ({max(parts, key=parts.__getitem__)})" if parts else "scan"
 
 
 def package_versions() -> dict[str, str | None]:
@@ -262,13 +263,13 @@ def run_benchmark(options: BenchmarkOptions, progress: Progress | None = None) -
                                faces=options.faces, workers=options.workers,
                                precision=options.precision, compile=options.compile,
                                seconds=options.seconds)
-    e2e.update(overlap(rows, e2e))
+    e2e["stage_seconds"] = stage_estimates(rows, e2e)
     rows.append(e2e)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()}
     settings.update(batch_sizes=list(sizes), model_name=options.weights or options.model,
                     vit_reference=vit_name, torch_threads=torch.get_num_threads(),
                     omp_wait_policy=openmp_wait_policy())
-    return BenchmarkReport(rows, ratio, e2e["end_to_end_vs_slowest_stage"], e2e["slowest_stage"],
+    return BenchmarkReport(rows, ratio, e2e["end_to_end_vs_slowest_stage"], bound_by(e2e),
                            str(device), device_name(device), precision, package_versions(),
                            settings, peak_rss_bytes())
 

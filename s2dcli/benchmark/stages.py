@@ -1,4 +1,5 @@
-"""The stages `s2d benchmark` times: decode, detect, landmarks / model / vit_reference, end to end.
+"""The stages `s2d benchmark` times alone: decode, detect, and landmarks / model / vit_reference
+(the end-to-end stage is in `end_to_end`).
 
 Each function returns result rows: plain dicts with a `stage` key and the stage's figures.
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,9 +20,7 @@ import torch
 from engine.device import inference_context, is_out_of_memory
 from engine.stats import peak_rss_bytes
 from engine.video import open_video
-from s2dcli.benchmark.media import read_frames
-from s2dcli.benchmark.timing import count_flops, paired_ratio, synchronize, timed_rounds
-from s2dcli.errors import InputError
+from s2dcli.benchmark.timing import count_flops, paired_ratio, timed_rounds
 from s2dcli.models import S2D, LandmarkNet
 from s2dcli.pipeline.classify import FrameNormalizer
 
@@ -186,102 +184,3 @@ def _time_models(model: S2D, landmarks: LandmarkNet, vit: torch.nn.Module,
         timings = timed_rounds(steps, seconds, device, min_rounds,
                                warmup=compile or device.type == "cuda")
     return timings, flops
-
-
-def end_to_end(classifier: Any, pool: Any, scan: Any, paths: Sequence[Path], batch_size: int,
-               workers: int, seconds: float) -> list[dict[str, Any]]:
-    """Run the engine over `paths` until `seconds` have passed (at least once); one record per
-    run: wall seconds, video seconds, frames, detected frames, clips, the engine's stats."""
-    from s2dcli.pipeline import Engine, EngineOptions
-
-    device = classifier.device
-    runs: list[dict[str, Any]] = []
-    start = time.perf_counter()
-    while not runs or time.perf_counter() - start < seconds:
-        engine = Engine(classifier, pool, scan,
-                        EngineOptions(batch_size=batch_size, workers=workers))
-        clock = time.perf_counter()
-        results = list(engine.run(paths))
-        synchronize(device)
-        wall = time.perf_counter() - clock
-        failed = [r for r in results if r.error is not None]
-        if failed:
-            raise InputError(f"The engine could not read {failed[0].path}: {failed[0].error}")
-        scans = [r.scan for r in results if r.scan is not None]
-        runs.append({
-            "seconds": wall,
-            "video_seconds": sum(s.info.duration_s or s.frames / s.info.fps for s in scans),
-            "frames": sum(s.frames for s in scans),
-            "detected_frames": sum(detected_frames(s.frames, scan) for s in scans),
-            "clips": sum(len(r.clips) for r in results),
-            "backend": scans[0].info.backend if scans else "",
-            "engine_stats": engine.stats.as_dict(),
-        })
-    return runs
-
-
-def detected_frames(frames: int, scan: Any) -> int:
-    """Frames the scan ran the detector on: every k-th one and the last."""
-    if scan.whole_frame or frames == 0:
-        return 0
-    k = scan.detect_every
-    return -(-frames // k) + (1 if (frames - 1) % k else 0)
-
-
-def bench_end_to_end(model: S2D, landmarks: LandmarkNet, device: torch.device, video: Path, *,
-                     batch_size: int, faces: str, workers: int = 2, precision: str = "auto",
-                     compile: bool = False, seconds: float = 4.0) -> Row:
-    """The real engine on `workers` copies of `video` (read at once), after a warm-up of the
-    classifier and of one detector per worker; the median run by wall time."""
-    from s2dcli.clips import ClipConfig
-    from s2dcli.faces import create_detector
-    from s2dcli.pipeline import Classifier, DetectorPool, ScanOptions
-
-    classifier = Classifier(model, landmarks, device, precision, compile)
-    threads = detector_threads(workers)
-    detector_device = "auto" if device.type == "cuda" else "cpu"
-    whole_frame = faces.strip().lower() == "none"
-    pool = None if whole_frame else DetectorPool(lambda: create_detector(
-        faces, device=detector_device, threads=threads, download=False))
-    scan = ScanOptions(clips=ClipConfig(num_frames=model.config.num_frames),
-                       crop_size=model.config.img_size, whole_frame=whole_frame)
-    paths = [video] * workers
-    try:
-        _warm_up(classifier, pool, video, batch_size, workers)
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-        runs = end_to_end(classifier, pool, scan, paths, batch_size, workers, seconds)
-        detector = pool.describe() if pool is not None else "whole frame"
-    finally:
-        if pool is not None:
-            pool.close()
-    run = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
-    if not run["clips"]:
-        log.warning("No face clip in %s: end to end measured decoding and detection only.", video)
-    wall = run["seconds"]
-    row: Row = {"stage": "end_to_end", "variant": f"engine ({detector}, {run['backend']})",
-                "batch_size": batch_size, "workers": workers, "videos": len(paths),
-                "runs": len(runs), "seconds": wall, "video_seconds": run["video_seconds"],
-                "video_s_per_s": run["video_seconds"] / wall, "frames": run["frames"],
-                "frames_per_s": run["frames"] / wall, "detected_frames": run["detected_frames"],
-                "detect_every": scan.detect_every, "clips": run["clips"],
-                "clips_per_s": run["clips"] / wall, "backend": run["backend"],
-                "engine_stats": run["engine_stats"], "peak_rss_bytes": peak_rss_bytes()}
-    if device.type == "cuda":
-        row["peak_device_bytes"] = torch.cuda.max_memory_allocated(device)
-    return row
-
-
-def _warm_up(classifier: Any, pool: Any, video: Path, batch_size: int, workers: int) -> None:
-    """First calls (allocations, kernel choice, compilation, ONNX sessions) are not timed."""
-    clips = torch.zeros((batch_size, *classifier.clip_shape), dtype=torch.uint8)
-    classifier(clips)
-    if pool is None:
-        return
-    frame = read_frames(video, 1)[0]
-    detectors = [pool.acquire() for _ in range(workers)]
-    for detector in detectors:
-        detector.detect(frame)
-    for detector in detectors:
-        pool.release(detector)
-

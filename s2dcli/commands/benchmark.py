@@ -145,11 +145,13 @@ def _print_table(data: dict[str, Any]) -> None:
         f"End to end: {end['video_s_per_s']:.2f} video-seconds per second "
         f"({end['videos']} x {end['video_seconds'] / end['videos']:.1f} s of video, "
         f"{end['clips']} clips, {end['seconds']:.1f} s)\n"
-        f"Each stage alone on that work: {stages}\n"
-        f"End to end / slowest stage ({end['slowest_stage']}): "
-        f"{end['end_to_end_vs_slowest_stage']:.2f} (target <= 1.15); / sum of the stages: "
+        f"Side by side: scan alone (decode, detect, crop) {end['scan_seconds']:.1f} s, model "
+        f"alone on the same batches {end['model_seconds']:.1f} s\n"
+        f"End to end / the slower ({end['slowest_stage']}): "
+        f"{end['end_to_end_vs_slowest_stage']:.2f} (target <= 1.15); / their sum: "
         f"{end['end_to_end_vs_stage_sum']:.2f}\n"
+        f"Each stage on that work, from its row above: {stages}; bound by {data['bound_by']}\n"
         f"Peak host RSS: {data['peak_rss_bytes'] / MIB:,.0f} MiB; precision {data['precision']}; "
         f"{data['settings']['torch_threads']} torch threads, OpenMP wait policy "
         f"{data['settings']['omp_wait_policy']}",
-        highlight=False)
+        highlight=False, soft_wrap=True)

@@ -8,10 +8,11 @@ import torch
 
 from s2dcli.benchmark import (
     Timing,
+    bound_by,
     detected_frames,
-    overlap,
     paired_ratio,
     parse_batch_sizes,
+    stage_estimates,
     timed_rounds,
 )
 from s2dcli.errors import InputError
@@ -100,21 +101,27 @@ def test_detected_frames_whole_frame():
     assert detected_frames(50, ScanOptions(whole_frame=True)) == 0
 
 
-def test_overlap_names_the_slowest_stage():
+def test_stage_estimates_from_the_stage_rows():
     rows = [
         {"stage": "decode", "variant": "pyav_engine", "frames_per_s": 500.0},
         {"stage": "decode", "variant": "decord_engine", "frames_per_s": 250.0},
         {"stage": "detect", "frames_per_s": 10.0},
+        {"stage": "model", "batch_size": 2, "error": "out of memory"},
         {"stage": "model", "batch_size": 2, "clips_per_s": 0.5},
         {"stage": "model", "batch_size": 4, "clips_per_s": 0.25},
     ]
     e2e = {"backend": "decord", "frames": 500, "detected_frames": 20, "clips": 6,
-           "batch_size": 2, "seconds": 15.0, "engine_stats": {"crop_s": 0.5}}
-    got = overlap(rows, e2e)
-    assert got["stage_seconds"] == {"decode": 2.0, "detect": 2.0, "crop": 0.5, "model": 12.0}
-    assert got["slowest_stage"] == "model" and got["slowest_stage_seconds"] == 12.0
-    assert got["end_to_end_vs_slowest_stage"] == pytest.approx(1.25)
-    assert got["end_to_end_vs_stage_sum"] == pytest.approx(15.0 / 16.5)
+           "batch_size": 2, "engine_stats": {"crop_s": 0.5}}
+    assert stage_estimates(rows, e2e) == {"decode": 2.0, "detect": 2.0, "crop": 0.5,
+                                          "model": 12.0}
+    e2e["clips"] = 0  # no clip: no model estimate
+    assert "model" not in stage_estimates(rows, e2e)
+
+
+def test_bound_by_names_the_scans_slowest_part():
+    stages = {"decode": 2.0, "detect": 5.0, "crop": 0.5, "model": 1.0}
+    assert bound_by({"slowest_stage": "model", "stage_seconds": stages}) == "model"
+    assert bound_by({"slowest_stage": "scan", "stage_seconds": stages}) == "scan (detect)"
 
 
 class OutOfMemoryAbove(torch.nn.Module):
