@@ -36,7 +36,8 @@ def _batch_sizes(ctx: click.Context, param: click.Parameter,
               help="Clips per model call, e.g. 1,8,32,128 [default: 1,2 on CPU, 1,8,32,128 on "
               "CUDA].")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
-              default="auto", show_default=True, help="auto: bf16 on CUDA, fp32 on CPU.")
+              default="auto", show_default=True, help="auto: bf16 on CUDA; the CPU always runs "
+              "fp32.")
 @click.option("--compile", "compile_", is_flag=True,
               help="torch.compile S2D and the ViT (compiling is not timed).")
 @click.option("--model", help="Architecture with random weights: s2d_base_patch16_224 "
@@ -50,8 +51,8 @@ def _batch_sizes(ctx: click.Context, param: click.Parameter,
               help="Video for decode, detection and end to end [default: a generated 640x360 "
               "H.264 clip with a face].")
 @click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=4.0,
-              show_default=True, help="Time bound of each timed stage (after one warm-up; "
-              "at least 2 rounds).")
+              show_default=True, help="Time bound of each stage and batch size (after a warm-up; "
+              "at least 3 rounds, end to end at least 1).")
 @click.option("--faces", default="auto", show_default=True, help="Face detector (as for "
               "annotate).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
@@ -66,9 +67,10 @@ def benchmark(device: str, batch_sizes: tuple[int, ...] | None, precision: str, 
 
     Stages: decode (decord and PyAV, raw and through the engine), face detection, the landmark
     branch, S2D at each batch size against timm's plain ViT on the same frames (the ceiling S2D
-    is held to), and the engine end to end. Random weights unless --weights is given: speed
-    does not depend on them, so nothing is downloaded. The defaults take a few minutes on a
-    2-core CPU.
+    is held to), and the engine end to end, side by side with its two halves (the scan alone,
+    the model alone on the same batches). Random weights unless --weights is given: speed does
+    not depend on them, so nothing is downloaded. The defaults take 5-10 minutes on a 2-core
+    CPU.
 
     \b
     Examples:

@@ -144,3 +144,19 @@ def test_help_has_examples():
     result = CliRunner().invoke(cli, ["benchmark", "--help"])
     assert result.exit_code == 0
     assert "Examples:" in result.output and "--batch-sizes" in result.output
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_run_records_device_memory_and_bf16(face_video: Path, tmp_path):
+    out = tmp_path / "gpu.json"
+    result = CliRunner().invoke(
+        cli, ["benchmark", "--device", "cuda", "--model", "s2d_test", "--faces", "mtcnn",
+              "--seconds", "0.01", "--batch-sizes", "1,8", "--workers", "1", "--video",
+              str(face_video), "--json", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["device"].startswith("cuda") and data["precision"] in ("bf16", "fp16")
+    timed = [r for r in data["results"] if r["stage"] in ("model", "vit_reference")]
+    assert timed and all(r["peak_device_bytes"] > 0 for r in timed)
+    assert data["results"][-1]["peak_device_bytes"] > 0
