@@ -274,7 +274,7 @@ def run_annotation(inputs: list[str], options: AnnotateOptions,
     ordered = [records[item.name] for item in items if item.name in records]
     clips = clips_frame(ordered, classes)
     summary = _summary(ordered, clips, classes)
-    record = _run_record(options, runtime, progress, len(items), stopped_early)
+    record = _run_record(inputs, options, runtime, progress, len(items), stopped_early)
     if outputs is not None:
         _write_outputs(outputs, clips, summary, classes, record)
     return RunResult(clips, summary, progress, stopped_early, record)
@@ -404,13 +404,15 @@ def _write_outputs(outputs: OutputOptions, clips: pd.DataFrame, summary: pd.Data
     os.replace(tmp, outputs.run_path)
 
 
-def _run_record(options: AnnotateOptions, runtime: object, progress: Progress, total: int,
-                stopped_early: bool) -> dict[str, object]:
+def _run_record(inputs: list[str], options: AnnotateOptions, runtime: object,
+                progress: Progress, total: int, stopped_early: bool) -> dict[str, object]:
     import numpy
     import torch
 
     return {
         "s2dcli": __version__,
+        "inputs": [str(path) for path in inputs],  # as given, relative to `cwd` (s2d review)
+        "cwd": os.getcwd(),
         "options": asdict(options),
         "resolved": runtime.describe(),  # type: ignore[attr-defined]
         "videos": {"total": total, "processed": progress.done - progress.skipped,
