@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from s2dcli.commands.config_file import config_defaults
 from s2dcli.errors import InputError
 
 log = logging.getLogger("s2d.annotate")
@@ -21,37 +22,11 @@ log = logging.getLogger("s2d.annotate")
 CHOICES_DEVICE = "auto, cpu, cuda or cuda:N"
 
 
-def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Read `--config s2d.toml` into the defaults, so flags on the line still win."""
-    if value is None:
-        return None
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        data = tomllib.loads(Path(value).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise click.BadParameter(f"cannot read {value!r}: {exc.strerror}", ctx, param) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise click.BadParameter(f"{value!r} is not valid TOML: {exc}", ctx, param) from exc
-    section = data.get("annotate", data)
-    known = {p.name for p in ctx.command.params if p.name}
-    defaults = {}
-    for key, item in section.items():
-        name = key.replace("-", "_")
-        if name not in known or name in ("paths", "config"):
-            raise click.BadParameter(f"{value!r}: unknown option {key!r}", ctx, param)
-        defaults[name] = item
-    ctx.default_map = {**(ctx.default_map or {}), **defaults}
-    return value
-
-
 @click.command(context_settings={"max_content_width": 100})
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Per-clip results: .csv, .parquet or .jsonl (by extension).")
-@click.option("--config", callback=_load_config, is_eager=True, expose_value=False,
+@click.option("--config", callback=config_defaults, is_eager=True, expose_value=False,
               type=click.Path(dir_okay=False), help="A TOML file with any of these options "
               "(under [annotate] or at the top); flags on the command line win.")
 @click.option("--model", default="dfew-fold1", show_default=True,
