@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from engine.crop import crop_face
+from engine.device import inference_context
 from s2dcli.benchmark import make_video
 from s2dcli.clips import ClipConfig, TrackFrames, sample_clips
 from s2dcli.faces import create_detector
@@ -44,10 +45,11 @@ from s2dcli.pipeline.classify import FrameNormalizer
 class Naive:
     """Sequential per video: OpenCV decode, detection on every frame, one clip at a time."""
 
-    def __init__(self, model: S2D, landmarks: LandmarkNet, detector_threads: int | None) -> None:
-        self.model, self.landmarks = model, landmarks
+    def __init__(self, model: S2D, landmarks: LandmarkNet, device: torch.device,
+                 detector_threads: int | None) -> None:
+        self.model, self.landmarks, self.device = model, landmarks, device
         self.detector = create_detector("mtcnn", threads=detector_threads)
-        self.normalize = FrameNormalizer(torch.device("cpu"))
+        self.normalize = FrameNormalizer(device)
         cfg = model.config
         self.clips = ClipConfig(num_frames=cfg.num_frames)
         self.size = cfg.img_size
@@ -88,13 +90,13 @@ class Naive:
                             np.array(boxes, np.float32), np.array(scores, np.float32))
         specs = sample_clips(track, self.clips)
         clock = time.perf_counter()
-        with torch.inference_mode():
+        with inference_context(self.device):  # as the engine: bf16 autocast on CUDA
             for spec in specs:
                 clip = torch.from_numpy(np.stack([crops[p] for p in spec.positions]))[None]
-                frames = self.normalize(clip)
+                frames = self.normalize(clip.to(self.device))
                 logits, _ = self.model.forward_head(
                     self.model.forward_features(frames, self.landmarks(frames)))
-                logits.softmax(dim=-1)
+                logits.softmax(dim=-1).cpu()  # the answer on the host, as the engine's
         t["model"] += time.perf_counter() - clock
         return len(specs)
 
@@ -129,12 +131,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--detect-every", type=int, default=5)
     parser.add_argument("--engine-detector-threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="the model's device (detection: CPU)")
     args = parser.parse_args()
 
     torch.manual_seed(0)
     model, landmarks = create_model(args.model).eval(), LandmarkNet().eval()
-    classifier = Classifier(model, landmarks, torch.device("cpu"))
-    naive = Naive(model, landmarks, detector_threads=None)
+    device = torch.device(args.device)
+    classifier = Classifier(model.to(device), landmarks.to(device), device)
+    naive = Naive(model, landmarks, device, detector_threads=None)
     with tempfile.TemporaryDirectory() as tmp:
         paths = [make_video(Path(tmp) / f"v{i}.mp4", args.seconds, args.width, args.height,
                             seed=i) for i in range(args.videos)]
@@ -157,8 +161,8 @@ def main() -> None:
 
     video_s = args.videos * args.seconds
     print(f"model={args.model} ({model.config.num_frames} frames of {model.config.img_size} px) "
-          f"torch threads={torch.get_num_threads()} videos={args.videos} x {args.seconds:g} s "
-          f"{args.width}x{args.height} rounds={args.rounds}")
+          f"on {device}, torch threads={torch.get_num_threads()} videos={args.videos} x "
+          f"{args.seconds:g} s {args.width}x{args.height} rounds={args.rounds}")
     print(f"engine: batch {args.batch_size}, {args.workers} workers, detect every "
           f"{args.detect_every}, detector threads {args.engine_detector_threads}; naive: "
           "cv2 decode, detect every frame, batch 1")
