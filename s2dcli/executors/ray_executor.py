@@ -175,6 +175,7 @@ class RayCounters:
     died: int = 0
     retried: int = 0  # videos resubmitted after their worker died
     gave_up: int = 0  # videos recorded as failed after `max_attempts` deaths
+    cpu_s: float = 0.0  # CPU seconds the workers spent on the videos they returned
     nodes: set[str] = field(default_factory=set)
 
 
@@ -284,6 +285,7 @@ class RayExecutor:
             "cpus_per_worker": self.plan.num_cpus, "gpus_per_worker": self.plan.num_gpus,
             "nodes": sorted(c.nodes), "workers_started": c.started, "workers_died": c.died,
             "videos_retried": c.retried, "videos_given_up": c.gave_up,
+            "worker_cpu_s": round(c.cpu_s, 3),
         }
         return details
 
@@ -417,6 +419,7 @@ class RayExecutor:
             setattr(self._stats, name, getattr(self._stats, name) + stats.get(name, 0))
         self._stats.peak_rss_bytes = max(self._stats.peak_rss_bytes,
                                          int(stats.get("peak_rss_bytes", 0)))
+        self.counters.cpu_s += float(stats.get("cpu_s", 0.0))
 
 
 class _Lost(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,7 +45,7 @@ class WorkerInfo:
 @dataclass(frozen=True)
 class VideoOutcome:
     """One processed video: the engine's result and what it cost (`ADDITIVE_STATS` deltas,
-    plus the worker's `peak_rss_bytes`)."""
+    the worker's `peak_rss_bytes`, and `cpu_s`, the CPU seconds the video took)."""
 
     result: VideoResult
     stats: dict[str, float | int]
@@ -96,6 +97,7 @@ class VideoWorker:
         assert self._runtime is not None, "setup() first"
         engine = self._runtime.engine  # type: ignore[attr-defined]
         before = {name: getattr(engine.stats, name) for name in ADDITIVE_STATS}
+        cpu = time.process_time()
         results = list(engine.run([Path(path)]))
         assert len(results) == 1, "one result per video"
         result = replace(results[0], index=index)
@@ -104,6 +106,7 @@ class VideoWorker:
         stats: dict[str, float | int] = {
             name: getattr(engine.stats, name) - before[name] for name in ADDITIVE_STATS}
         stats["peak_rss_bytes"] = engine.stats.peak_rss_bytes
+        stats["cpu_s"] = time.process_time() - cpu  # all of this process's threads
         return VideoOutcome(result, stats)
 
     def close(self) -> None:
