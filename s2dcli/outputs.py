@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from s2dcli.atomic import write_atomic
 from s2dcli.errors import InputError
 
 log = logging.getLogger("s2d.outputs")
@@ -191,12 +192,7 @@ def _differences(old: dict[str, object], new: dict[str, object]) -> list[str]:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, data, sync=True)
 
 
 def clips_frame(records: Iterable[VideoRecord], classes: Sequence[str]) -> pd.DataFrame:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import html
 import math
 import numbers
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
+
+from s2dcli.atomic import write_atomic
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
@@ -57,13 +58,7 @@ def write_index(
     page = render_index(summary, timelines, distribution, title)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_atomic(path, page)
 
 
 def render_index(

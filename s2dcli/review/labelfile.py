@@ -14,11 +14,12 @@ without a byte-order mark.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
+
+from s2dcli.atomic import write_atomic
 
 LABEL_COLUMNS = ("video", "start_s", "end_s", "face_id", "label", "prediction", "confidence")
 LABEL_COLUMN = LABEL_COLUMNS.index("label")
@@ -61,13 +62,7 @@ def csv_text(rows: Iterable[Sequence[str]], header: Sequence[str] = LABEL_COLUMN
 def write_labels(path: Path, rows: Iterable[Sequence[str]]) -> Path:
     """Write `labels.csv` atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(csv_text(rows).encode("utf-8"))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_atomic(path, csv_text(rows))
 
 
 __all__ = ["LABEL_COLUMN", "LABEL_COLUMNS", "csv_field", "csv_text", "label_rows",

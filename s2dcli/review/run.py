@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from s2dcli import __version__
+from s2dcli.atomic import write_atomic
 from s2dcli.errors import InputError
 from s2dcli.review.crops import StripOptions, write_strips
 from s2dcli.review.labelfile import label_rows, write_labels
@@ -192,9 +193,7 @@ def _write_record(path: Path, run: AnnotateRun, options: ReviewOptions,
             for r in chosen.itertuples()
         ],
     }
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
 
 
 __all__ = ["ReviewOptions", "ReviewResult", "check_folder", "next_commands", "review"]

@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from s2dcli.atomic import write_atomic
 from s2dcli.review.assets import CSS, SCRIPT
 from s2dcli.review.labelfile import LABEL_COLUMN, LABEL_COLUMNS, clean, csv_text, number
 
@@ -111,13 +111,7 @@ def write_sheet(path: Path, cards: Sequence[Card], classes: Sequence[str],
     """Write the page atomically (UTF-8); returns `path`."""
     page = render_sheet(cards, classes, info)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_atomic(path, page)
 
 
 def _card(n: int, card: Card, classes: Sequence[str], info: SheetInfo) -> str:

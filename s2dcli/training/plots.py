@@ -6,22 +6,23 @@ matplotlib is imported only here and only when a picture is drawn (the Agg backe
 from __future__ import annotations
 
 import csv
-import os
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from s2dcli.atomic import write_atomic
+
 
 def write_confusion_csv(confusion: np.ndarray, classes: Sequence[str], path: Path) -> None:
     """Rows are the true classes, columns the predicted ones (header `true\\predicted,...`)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["true\\predicted", *classes])
-        for name, row in zip(classes, confusion, strict=True):
-            writer.writerow([name, *(int(v) for v in row)])
-    os.replace(tmp, path)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["true\\predicted", *classes])
+    for name, row in zip(classes, confusion, strict=True):
+        writer.writerow([name, *(int(v) for v in row)])
+    write_atomic(path, text.getvalue())
 
 
 def _pyplot():
