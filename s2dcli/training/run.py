@@ -18,9 +18,9 @@ with their JSON sidecars (config, class names, training metadata), `state.pt` (f
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from s2dcli.atomic import write_atomic
 from s2dcli.errors import InputError
 from s2dcli.labels import LabelledClip, LabelSet, read_labels
 from s2dcli.training.data import ClipCache, ExtractOptions, SampleError
@@ -110,9 +111,11 @@ def fits_model_classes(labels: LabelSet, model_classes: list[str]) -> bool:
 
 
 def read_label_sets(labels_path: str, val_labels: str | None, videos: str | None,
-                    model_classes: list[str] | None) -> tuple[LabelSet, LabelSet | None]:
-    """The training (and validation) labels, in the model's class order when they fit it."""
-    train = read_labels(labels_path, videos)
+                    model_classes: list[str] | None, train: LabelSet | None = None
+                    ) -> tuple[LabelSet, LabelSet | None]:
+    """The training (and validation) labels, in the model's class order when they fit it
+    (`train`: the training file read already, in its own classes)."""
+    train = train or read_labels(labels_path, videos)
     if model_classes is not None and fits_model_classes(train, model_classes):
         if train.format == "csv":
             train = read_labels(labels_path, videos, model_classes)
@@ -167,18 +170,15 @@ def write_metrics_csv(path: Path, rows: list[dict[str, object]]) -> None:
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    os.replace(tmp, path)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_atomic(path, text.getvalue())
 
 
 def write_json(path: Path, data: object) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _load_models(weights: str, data: DataOptions) -> tuple[Any, Any, Path, str]:
@@ -239,7 +239,7 @@ def train(labels_path: str, out: Path, *, val_labels: str | None = None,
     data = data or DataOptions()
     config = config or TrainConfig()
     out = Path(out)
-    read_labels(labels_path, data.videos)  # refuse a bad file before any model loads
+    first = read_labels(labels_path, data.videos)  # refuse a bad file before any model loads
     if val_labels:
         read_labels(val_labels, data.videos)
     if not resume and (out / "state.pt").exists():
@@ -251,7 +251,7 @@ def train(labels_path: str, out: Path, *, val_labels: str | None = None,
         registry_name = None if Path(init).exists() else init
         model_classes = model_class_names(weights_path, registry_name)
         train_set, val_set = read_label_sets(labels_path, val_labels, data.videos,
-                                             model_classes)
+                                             model_classes, first)
         if val_set is None:
             train_set, val_set = split_validation(train_set, val_split, config.seed)
         sets = [(train_set, "training clips"), (val_set, "validation clips")]
@@ -321,11 +321,10 @@ def evaluate(labels_path: str, weights: str, out: Path | None = None, *,
     from s2dcli.training.trainer import ClipSet, TrainConfig, Trainer
 
     data = data or DataOptions()
-    read_labels(labels_path, data.videos)
+    labels = read_labels(labels_path, data.videos)  # refuse a bad file before the model loads
     model, landmarks, weights_path, name = _load_models(weights, data)
     registry = None if Path(weights).exists() else weights
     model_classes = class_names(class_labels, weights_path, registry, model.num_classes)
-    labels = read_labels(labels_path, data.videos)
     if not fits_model_classes(labels, model_classes):
         known = {m.lower() for m in model_classes}
         unknown = [c for c in labels.classes if c.lower() not in known]

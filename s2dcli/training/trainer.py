@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.device import autocast_dtype
+from s2dcli.atomic import write_atomic
 from s2dcli.errors import InputError
 from s2dcli.models import S2D, EmotionAnchors, LandmarkNet, apply_release_freezing, sdl_weight
 from s2dcli.models.checkpoint import sidecar_path
@@ -186,6 +187,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(enabled=self.dtype == torch.float16)
         self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
         self.result = TrainResult()
+        self._landmark_cache: dict[tuple[str, bool], torch.Tensor] = {}
 
     # ------------------------------------------------------------------ the loop
 
@@ -316,8 +318,6 @@ class Trainer:
 
     # ------------------------------------------------------------------ landmark features
 
-    _landmark_cache: dict[tuple[str, bool], torch.Tensor]
-
     @torch.inference_mode()
     def _cache_landmarks(self, data: ClipSet, name: str, flips: bool) -> None:
         """Landmark features of every clip (and of its mirror image) on the host, if small."""
@@ -364,10 +364,7 @@ class Trainer:
             "training": {"epoch": epoch, "val": metrics.to_dict(self.classes),
                          "hyperparameters": asdict(self.config), **self.metadata},
         }
-        side = sidecar_path(path)
-        tmp_side = side.with_name(f".{side.name}.tmp")
-        tmp_side.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
-        os.replace(tmp_side, side)
+        write_atomic(sidecar_path(path), json.dumps(meta, indent=2, default=str) + "\n")
 
     def _save_state(self, epoch: int, result: TrainResult) -> None:
         assert self.scheduler is not None
