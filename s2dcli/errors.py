@@ -37,5 +37,9 @@ class DeviceError(S2DError):
     """The requested compute device does not exist or cannot be used."""
 
 
+class RayClusterError(S2DError):
+    """The Ray cluster cannot run the workers (none start, or they keep dying)."""
+
+
 class CheckpointWarning(UserWarning):
     """A checkpoint was loaded non-strictly (image pre-training weights)."""

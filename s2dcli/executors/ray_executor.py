@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from s2dcli import __version__
-from s2dcli.errors import InputError, S2DError
+from s2dcli.errors import InputError, RayClusterError, S2DError
 from s2dcli.executors import RAY_INSTALL
 from s2dcli.executors.ray_worker import ADDITIVE_STATS, VideoOutcome, VideoWorker, WorkerInfo
 from s2dcli.executors.schedule import Schedule
@@ -37,10 +37,6 @@ from s2dcli.pipeline.runner import EngineStats, VideoResult
 log = logging.getLogger("s2d.ray")
 
 POLL_S = 0.5  # longest wait for Ray before looking at Ctrl-C and timeouts again
-
-
-class RayClusterError(S2DError):
-    """The Ray cluster cannot run the workers (none start, or they keep dying)."""
 
 
 @dataclass(frozen=True)

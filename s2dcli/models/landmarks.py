@@ -8,7 +8,6 @@ run. Module names and nesting follow the released checkpoint's state dict.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 LANDMARK_INPUT_SIZE = 112
@@ -102,6 +101,25 @@ class GDCHead(nn.Module):
         return self.bn(self.linear(self.conv_6_dw(x).flatten(1)))
 
 
+def _lerp_align_corners(x: torch.Tensor, dim: int, size: int = LANDMARK_INPUT_SIZE) -> torch.Tensor:
+    """Linear interpolation of `x` along `dim` to `size` samples, corners aligned.
+
+    Elementwise operations only, each rounded on its own, so every output value is the same
+    whatever the thread count or the batch it is in.
+    """
+    n = x.shape[dim]
+    scale = (n - 1) / (size - 1) if size > 1 else 0.0
+    src = torch.arange(size, device=x.device, dtype=torch.float32) * scale
+    lo = src.floor().long().clamp_(max=n - 1)
+    hi = (lo + 1).clamp_(max=n - 1)
+    w_hi = (src - lo.float()).to(x.dtype)
+    w_lo = 1.0 - w_hi
+    shape = [1] * x.ndim
+    shape[dim] = size
+    return (x.index_select(dim, lo) * w_lo.view(shape)
+            + x.index_select(dim, hi) * w_hi.view(shape))
+
+
 class LandmarkNet(nn.Module):
     """MobileFaceNet landmark network; `forward` returns S2D's landmark features.
 
@@ -133,11 +151,16 @@ class LandmarkNet(nn.Module):
 
     @staticmethod
     def resize(frames: torch.Tensor) -> torch.Tensor:
-        """`(N, 3, H, W)` -> `(N, 3, 112, 112)`, bilinear with `align_corners=True`."""
+        """`(N, 3, H, W)` -> `(N, 3, 112, 112)`, bilinear with `align_corners=True`.
+
+        The release's `F.interpolate(..., mode="bilinear", align_corners=True)`, written as
+        two gathers and lerps (width, then height, the order of PyTorch's own formula): on CPU
+        `F.interpolate`'s last bits depend on how many threads share the work, and a frame's
+        landmark features must not depend on the machine's thread count.
+        """
         if frames.shape[-2:] == (LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE):
             return frames
-        size = (LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE)
-        return F.interpolate(frames, size=size, mode="bilinear", align_corners=True)
+        return _lerp_align_corners(_lerp_align_corners(frames, -1), -2)
 
     def forward_features(self, frames_112: torch.Tensor) -> torch.Tensor:
         """`(N, 3, 112, 112)` -> `conv_4` output `(N, 128, 14, 14)`."""

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 
 from s2dcli.annotator import AnnotateOptions
-from s2dcli.errors import InputError
+from s2dcli.errors import InputError, RayClusterError
 from s2dcli.executors import check_executor
-from s2dcli.executors.ray_executor import RayClusterError, absolute_files, plan_workers
+from s2dcli.executors.ray_executor import absolute_files, plan_workers
 from s2dcli.executors.schedule import Schedule
 
 
