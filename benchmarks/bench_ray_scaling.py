@@ -7,8 +7,7 @@ processing rate of N workers over that of one; on a machine shared with other wo
 bounded by the cores left free, so the CPU seconds spent per clip are shown too (as many per
 clip with N workers as with one: the workers scale with the cores they get). The
 probabilities of every run are compared with the first run's, rounded as the output files
-keep them (on CPU they can differ in the last bit between thread counts and batch shapes,
-which now and then moves the 6th decimal).
+keep them: they must all be equal (the workers run one thread each, the local run all cores).
 
 Model: `tiny` is the golden test checkpoint (decode and face detection dominate); `full` is a
 full-size S2D (ViT-B/16, 16 frames, 224 px) with random weights, written to a temporary file:
