@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from s2dcli.models import LandmarkNet, create_model
-from s2dcli.pipeline.classify import Classifier
+from s2dcli.models import LandmarkNet, S2DConfig, create_model, load_landmarks, load_s2d
+from s2dcli.pipeline.classify import MIN_FRAMES, Classifier
 
 
 @pytest.fixture
@@ -72,3 +73,26 @@ def test_full_size_scores_do_not_depend_on_threads_or_batch(restore_threads):
     reference = logits(2, 3)
     assert torch.equal(logits(1, 1), reference)
     assert torch.equal(logits(2, 2), reference)
+
+
+@pytest.mark.parametrize("name", ["tinyA", "tinyB"])
+def test_tiny_scores_do_not_depend_on_threads_or_batch(name, golden_dir, restore_threads):
+    # 4-frame clips: a call of one clip runs on 4 clips (16 frames), or its 1x1 convolutions
+    # would split their sums by thread.
+    config = S2DConfig.from_json(golden_dir / f"{name}_config.json")
+    classifier = Classifier(load_s2d(golden_dir / f"{name}_s2d.pth", config),
+                            load_landmarks(golden_dir / f"{name}_landmark.pth.tar"),
+                            torch.device("cpu"))
+    assert classifier.min_clips * classifier.num_frames >= MIN_FRAMES
+    clips = torch.randint(0, 256, (5, *classifier.clip_shape), dtype=torch.uint8,
+                          generator=torch.Generator().manual_seed(3))
+
+    def logits(threads: int, batch: int) -> np.ndarray:
+        torch.set_num_threads(threads)
+        return np.concatenate([classifier(clips[lo: lo + batch]).logits
+                               for lo in range(0, len(clips), batch)])
+
+    reference = logits(2, 5)
+    for threads, batch in [(1, 1), (1, 2), (2, 1), (2, 3), (3, 5)]:
+        np.testing.assert_array_equal(logits(threads, batch), reference,
+                                      err_msg=f"{threads} threads, batch {batch}")
