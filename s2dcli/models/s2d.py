@@ -50,6 +50,20 @@ def _conv1x1_as_linear(conv: nn.Conv2d, tokens: torch.Tensor) -> torch.Tensor:
     return F.linear(tokens, conv.weight.flatten(1), conv.bias)
 
 
+def _add_to_patch_tokens(x: torch.Tensor, tma: torch.Tensor, prompt: torch.Tensor) -> torch.Tensor:
+    """`x` with `tma + prompt` added to its patch tokens `x[:, 1:]` (not to the class token).
+
+    Without autograd the sums go into `x` itself (the block's fresh output), which saves a
+    copy of every token per layer; the arithmetic, `(x + tma) + prompt`, is the same.
+    """
+    if torch.is_grad_enabled():
+        return torch.cat((x[:, :1], x[:, 1:] + tma + prompt), dim=1)
+    patches = x[:, 1:]
+    patches += tma
+    patches += prompt
+    return x
+
+
 class Adapter(nn.Module):
     """Bottleneck adapter without skip: fc1 -> GELU -> [multi-head attention] -> fc2."""
 
@@ -281,7 +295,7 @@ class S2D(nn.Module):
             if i > 0:
                 normed = self.prompt_norms[i - 1](x[:, 1:])
                 prompt, tma = self.prompt_blocks[i](normed, first_norm(prompt))
-                x = torch.cat((x[:, :1], x[:, 1:] + tma + prompt), dim=1)
+                x = _add_to_patch_tokens(x, tma, prompt)
             x = block(x)
         return self.ln_post(x)
 

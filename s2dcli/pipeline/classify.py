@@ -18,11 +18,6 @@ from s2dcli.models import IMAGENET_MEAN, IMAGENET_STD, S2D, LandmarkNet
 
 log = logging.getLogger("s2d.pipeline")
 
-# On CPU, oneDNN's 1x1 convolutions over fewer frames than this split their sums between
-# threads (measured: 12 frames of 14x14 differ between 1 and 2 threads, 16 and more do not,
-# up to 16 threads); a model call always gets at least this many.
-MIN_FRAMES = 16
-
 
 @dataclass(frozen=True)
 class ClipScores:
@@ -75,8 +70,6 @@ class Classifier:
         self._normalize = FrameNormalizer(device)
         self._forward = torch.compile(self._logits) if compile else self._logits
         self.halvings = 0
-        # The fewest clips a model call gets (see __call__): two, and at least MIN_FRAMES frames.
-        self.min_clips = max(2, -(-MIN_FRAMES // self.num_frames))
 
     @property
     def clip_shape(self) -> tuple[int, int, int, int]:
@@ -106,12 +99,10 @@ class Classifier:
             raise ValueError(f"clips must be uint8 (B, {', '.join(map(str, expected))}), "
                              f"got {clips.dtype} {tuple(clips.shape)}")
         count = clips.shape[0] if count is None else count
-        short = self.min_clips - clips.shape[0]
-        if short > 0:
-            # One row takes other kernels (matrix-vector), and convolutions over few frames
-            # split their sums between threads: their last bits would depend on the batch and
-            # the thread count. Repeating the last clip keeps a clip's scores its own.
-            clips = torch.cat([clips, clips[-1:].expand(short, *clips.shape[1:])])
+        if clips.shape[0] == 1:
+            # One row takes other kernels (matrix-vector) whose last bits differ; two rows keep
+            # a clip's scores independent of its batch.
+            clips = clips.expand(2, *clips.shape[1:]).contiguous()
 
         def run(rows: list[int]) -> list[torch.Tensor]:
             whole = rows[0] == 0 and len(rows) == clips.shape[0]
