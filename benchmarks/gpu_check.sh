@@ -44,9 +44,9 @@ step() {  # step NAME SECONDS COMMAND...: run, keep its log, never stop the scri
 }
 
 if [ "$QUICK" = 1 ]; then
-    MODEL=(--model s2d_test); SECS=0.3; BATCHES=1,2; BIG=2; VIDEO_S=2; SIZE=(320 180)
+    ARCH=s2d_test; SECS=0.3; BATCHES=1,2; BIG=2; VIDEO_S=2; SIZE=(320 180)
 else
-    MODEL=(); SECS=3; BATCHES=1,8,32,128; BIG=128; VIDEO_S=8; SIZE=(1920 1080)
+    ARCH=s2d_base_patch16_224; SECS=3; BATCHES=1,8,32,128; BIG=128; VIDEO_S=8; SIZE=(1920 1080)
 fi
 
 step env 60 bash -c "nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; \
@@ -64,13 +64,13 @@ step tests 120 env S2D_REQUIRE_CUDA=$([ "$DEVICE" = cpu ] && echo 0 || echo 1) \
     tests/cli/test_benchmark.py
 
 step benchmark 240 "$PY" -m s2dcli benchmark --device "$DEVICE" --precision bf16 \
-    "${MODEL[@]}" --batch-sizes "$BATCHES" --seconds "$SECS" --video "$VIDEO" \
+    --model "$ARCH" --batch-sizes "$BATCHES" --seconds "$SECS" --video "$VIDEO" \
     --json "$OUT/gpu.json"
 
 step compiled 150 "$PY" -m s2dcli benchmark --device "$DEVICE" --precision bf16 --compile \
-    "${MODEL[@]}" --batch-sizes "$BIG" --seconds "$SECS" --video "$VIDEO" \
+    --model "$ARCH" --batch-sizes "$BIG" --seconds "$SECS" --video "$VIDEO" \
     --json "$OUT/gpu_compile.json"
 
 step naive 120 "$PY" benchmarks/bench_naive.py --device "$DEVICE" \
-    --model "$([ "$QUICK" = 1 ] && echo s2d_test || echo s2d_base_patch16_224)" \
+    --model "$ARCH" \
     --videos 2 --seconds "$VIDEO_S" --rounds 1 --batch-size 32
