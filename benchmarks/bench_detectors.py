@@ -77,15 +77,24 @@ def candidates(
 
     lbp = Cascade(data.lbp_frontal_face_cascade_filename())
     found["skimage-lbp"] = lambda im: _xywh(
-        [(d["c"], d["r"], d["width"], d["height"]) for d in lbp.detect_multi_scale(
-            img=cv2.cvtColor(im, cv2.COLOR_RGB2GRAY), scale_factor=1.2, step_ratio=1,
-            min_size=(int(min_face), int(min_face)), max_size=im.shape[:2],
-        )]
+        [
+            (d["c"], d["r"], d["width"], d["height"])
+            for d in lbp.detect_multi_scale(
+                img=cv2.cvtColor(im, cv2.COLOR_RGB2GRAY),
+                scale_factor=1.2,
+                step_ratio=1,
+                min_size=(int(min_face), int(min_face)),
+                max_size=im.shape[:2],
+            )
+        ]
     )
     if hasattr(cv2, "CascadeClassifier"):
         haar = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-        found["opencv-haar"] = lambda im: _xywh(haar.detectMultiScale(
-            cv2.cvtColor(im, cv2.COLOR_RGB2GRAY), 1.1, 5, minSize=(int(min_face),) * 2))
+        found["opencv-haar"] = lambda im: _xywh(
+            haar.detectMultiScale(
+                cv2.cvtColor(im, cv2.COLOR_RGB2GRAY), 1.1, 5, minSize=(int(min_face),) * 2
+            )
+        )
     else:
         skipped["opencv-haar"] = f"OpenCV {cv2.__version__} has no CascadeClassifier (needs 4.x)"
     return found, batched, skipped
@@ -113,8 +122,10 @@ def face_sets() -> list[tuple[str, list[fm.FaceImage]]]:
         ("group blurred (sigma 2.5)", [fm.blur(group)]),
         ("group cut by the border", [fm.crop(group, 45, 50, 595, 443)]),
         ("astronaut 512 + 128 px", [astro, fm.astronaut(128)]),
-        ("astronaut turned/dark/blur", [fm.rotate(astro, 15), fm.rotate(astro, -15),
-                                        fm.darken(astro), fm.blur(astro, 3)]),
+        (
+            "astronaut turned/dark/blur",
+            [fm.rotate(astro, 15), fm.rotate(astro, -15), fm.darken(astro), fm.blur(astro, 3)],
+        ),
         ("face crop, padded", [fm.face_crop(0.5)]),
         ("LFW 100 (25 px crops x3)", [fm.lfw_grid(s) for s in (0, 25, 50, 75)]),
     ]
@@ -191,21 +202,36 @@ def main() -> None:
     print(f"{'':{width}}" + "".join(f"{n:>14}" for n in names))
     for k, (label, _) in enumerate(sets):
         print(f"{label:{width}}" + "".join(f"{recall[n][k]:>14}" for n in names))
-    print(f"{'recall, all':{width}}" + "".join(
-        f"{totals[n][0] / totals[n][1]:>14.1%}" for n in names))
-    print(f"{'recall, photos w/o LFW':{width}}" + "".join(
-        f"{(totals[n][0] - int(recall[n][-1].split('/')[0])) / (totals[n][1] - 100):>14.1%}"
-        for n in names))
-    print(f"{'recall, centre in box':{width}}" + "".join(
-        f"{totals[n][3] / totals[n][1]:>14.1%}" for n in names))
+    print(
+        f"{'recall, all':{width}}" + "".join(f"{totals[n][0] / totals[n][1]:>14.1%}" for n in names)
+    )
+    print(
+        f"{'recall, photos w/o LFW':{width}}"
+        + "".join(
+            f"{(totals[n][0] - int(recall[n][-1].split('/')[0])) / (totals[n][1] - 100):>14.1%}"
+            for n in names
+        )
+    )
+    print(
+        f"{'recall, centre in box':{width}}"
+        + "".join(f"{totals[n][3] / totals[n][1]:>14.1%}" for n in names)
+    )
     print(f"{'unmatched dets on faces':{width}}" + "".join(f"{totals[n][2]:>14}" for n in names))
-    print(f"{f'dets on {len(negs)} no-face imgs':{width}}" + "".join(
-        f"{false_pos[n]:>14}" for n in names))
-    print(f"{'images/s, 640x443, 1 thr':{width}}" + "".join(
-        f"{1 / statistics.median(times[n]):>14.1f}" for n in names))
-    print(f"{'images/s, batch of 8':{width}}" + "".join(
-        f"{1 / statistics.median(batch_times[n]):>14.1f}" if n in batched else f"{'-':>14}"
-        for n in names))
+    print(
+        f"{f'dets on {len(negs)} no-face imgs':{width}}"
+        + "".join(f"{false_pos[n]:>14}" for n in names)
+    )
+    print(
+        f"{'images/s, 640x443, 1 thr':{width}}"
+        + "".join(f"{1 / statistics.median(times[n]):>14.1f}" for n in names)
+    )
+    print(
+        f"{'images/s, batch of 8':{width}}"
+        + "".join(
+            f"{1 / statistics.median(batch_times[n]):>14.1f}" if n in batched else f"{'-':>14}"
+            for n in names
+        )
+    )
     for n, why in skipped.items():
         print(f"skipped {n}: {why}")
 

@@ -90,11 +90,16 @@ def scan_only(paths: list[Path], options: ScanOptions, workers: int, batch: int)
         pool.close()
 
 
-def end_to_end(paths: list[Path], options: ScanOptions, workers: int, batch: int,
-               model: FixedCostModel) -> int:
+def end_to_end(
+    paths: list[Path], options: ScanOptions, workers: int, batch: int, model: FixedCostModel
+) -> int:
     pool = DetectorPool(lambda: create_detector("mtcnn", threads=1))
-    engine = Engine(model, pool, options,  # type: ignore[arg-type]
-                    EngineOptions(batch_size=batch, workers=workers, queue_clips=QUEUE))
+    engine = Engine(
+        model,
+        pool,
+        options,  # type: ignore[arg-type]
+        EngineOptions(batch_size=batch, workers=workers, queue_clips=QUEUE),
+    )
     try:
         return sum(len(r.clips) for r in engine.run(paths))
     finally:
@@ -159,13 +164,19 @@ def main() -> None:
         for name, values in times.items():
             print("   " + summary(name, values))
         backend = "decord" if AUTO_PREFERS_DECORD and decord_module() else "pyav"
-        for label, raw in ((f"the same decoder (raw {backend})", times[f"raw {backend}"]),
-                           ("the fastest raw loop", [min(d, p) for d, p in zip(
-                               times["raw decord"], times["raw pyav"], strict=True)])):
+        for label, raw in (
+            (f"the same decoder (raw {backend})", times[f"raw {backend}"]),
+            (
+                "the fastest raw loop",
+                [min(d, p) for d, p in zip(times["raw decord"], times["raw pyav"], strict=True)],
+            ),
+        ):
             ratios = [r / e for r, e in zip(raw, times["engine"], strict=True)]
-            print(f"   engine throughput / {label}, per round: "
-                  f"{' '.join(f'{r:.3f}' for r in ratios)}; median "
-                  f"{statistics.median(ratios):.3f}")
+            print(
+                f"   engine throughput / {label}, per round: "
+                f"{' '.join(f'{r:.3f}' for r in ratios)}; median "
+                f"{statistics.median(ratios):.3f}"
+            )
 
         # 2. overlap with a fixed-cost model
         scan_s, batches = timed(lambda: scan_only(videos, options, args.workers, args.batch_size))
@@ -174,22 +185,32 @@ def main() -> None:
         rows: dict[str, list[float]] = {"scan only": [], "model only": [], "end to end": []}
         for round_ in range(args.rounds + 1):
             t_scan, batches = timed(
-                lambda: scan_only(videos, options, args.workers, args.batch_size))
+                lambda: scan_only(videos, options, args.workers, args.batch_size)
+            )
             t_e2e, clips = timed(
-                lambda: end_to_end(videos, options, args.workers, args.batch_size, model))
+                lambda: end_to_end(videos, options, args.workers, args.batch_size, model)
+            )
             if round_:
                 rows["scan only"].append(t_scan)
                 rows["model only"].append(batches * cost)
                 rows["end to end"].append(t_e2e)
-        print(f"2. overlap: {len(videos)} videos x {args.seconds:g} s, 640x360 real faces, "
-              f"{clips} clips in {batches} batches, model {cost * 1000:.0f} ms/batch")
+        print(
+            f"2. overlap: {len(videos)} videos x {args.seconds:g} s, 640x360 real faces, "
+            f"{clips} clips in {batches} batches, model {cost * 1000:.0f} ms/batch"
+        )
         for name, values in rows.items():
             print("   " + summary(name, values))
-        overlap = [e / max(s, m) for s, m, e in zip(rows["scan only"], rows["model only"],
-                                                    rows["end to end"], strict=True)]
-        print(f"   end to end / slower stage, per round: "
-              f"{' '.join(f'{r:.3f}' for r in overlap)}; median {statistics.median(overlap):.3f}"
-              f"  (target <= 1.15)")
+        overlap = [
+            e / max(s, m)
+            for s, m, e in zip(
+                rows["scan only"], rows["model only"], rows["end to end"], strict=True
+            )
+        ]
+        print(
+            f"   end to end / slower stage, per round: "
+            f"{' '.join(f'{r:.3f}' for r in overlap)}; median {statistics.median(overlap):.3f}"
+            f"  (target <= 1.15)"
+        )
 
 
 if __name__ == "__main__":

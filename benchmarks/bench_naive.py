@@ -45,8 +45,9 @@ from s2dcli.pipeline.classify import FrameNormalizer
 class Naive:
     """Sequential per video: OpenCV decode, detection on every frame, one clip at a time."""
 
-    def __init__(self, model: S2D, landmarks: LandmarkNet, device: torch.device,
-                 detector_threads: int | None) -> None:
+    def __init__(
+        self, model: S2D, landmarks: LandmarkNet, device: torch.device, detector_threads: int | None
+    ) -> None:
         self.model, self.landmarks, self.device = model, landmarks, device
         self.detector = create_detector("mtcnn", threads=detector_threads)
         self.normalize = FrameNormalizer(device)
@@ -86,8 +87,13 @@ class Naive:
         capture.release()
         if not indices:
             return 0
-        track = TrackFrames(0, np.array(indices), np.array(indices) / fps,
-                            np.array(boxes, np.float32), np.array(scores, np.float32))
+        track = TrackFrames(
+            0,
+            np.array(indices),
+            np.array(indices) / fps,
+            np.array(boxes, np.float32),
+            np.array(scores, np.float32),
+        )
         specs = sample_clips(track, self.clips)
         clock = time.perf_counter()
         with inference_context(self.device):  # as the engine: bf16 autocast on CUDA
@@ -95,7 +101,8 @@ class Naive:
                 clip = torch.from_numpy(np.stack([crops[p] for p in spec.positions]))[None]
                 frames = self.normalize(clip.to(self.device))
                 logits, _ = self.model.forward_head(
-                    self.model.forward_features(frames, self.landmarks(frames)))
+                    self.model.forward_features(frames, self.landmarks(frames))
+                )
                 logits.softmax(dim=-1).cpu()  # the answer on the host, as the engine's
         t["model"] += time.perf_counter() - clock
         return len(specs)
@@ -107,10 +114,14 @@ class Naive:
 def engine_run(classifier: Classifier, paths: list[Path], args: argparse.Namespace) -> int:
     pool = DetectorPool(lambda: create_detector("mtcnn", threads=args.engine_detector_threads))
     cfg = classifier.model.config
-    scan = ScanOptions(clips=ClipConfig(num_frames=cfg.num_frames), crop_size=cfg.img_size,
-                       detect_every=args.detect_every)
-    engine = Engine(classifier, pool, scan,
-                    EngineOptions(batch_size=args.batch_size, workers=args.workers))
+    scan = ScanOptions(
+        clips=ClipConfig(num_frames=cfg.num_frames),
+        crop_size=cfg.img_size,
+        detect_every=args.detect_every,
+    )
+    engine = Engine(
+        classifier, pool, scan, EngineOptions(batch_size=args.batch_size, workers=args.workers)
+    )
     try:
         clips = sum(len(r.clips) for r in engine.run(paths))
     finally:
@@ -140,8 +151,10 @@ def main() -> None:
     classifier = Classifier(model.to(device), landmarks.to(device), device)
     naive = Naive(model, landmarks, device, detector_threads=None)
     with tempfile.TemporaryDirectory() as tmp:
-        paths = [make_video(Path(tmp) / f"v{i}.mp4", args.seconds, args.width, args.height,
-                            seed=i) for i in range(args.videos)]
+        paths = [
+            make_video(Path(tmp) / f"v{i}.mp4", args.seconds, args.width, args.height, seed=i)
+            for i in range(args.videos)
+        ]
         # warm-up: first model calls, ONNX sessions, file cache
         warm = paths[0]
         naive.video(warm)
@@ -149,8 +162,10 @@ def main() -> None:
         naive.timings = dict.fromkeys(naive.timings, 0.0)
         times: dict[str, list[float]] = {"naive": [], "engine": []}
         clips: dict[str, int] = {}
-        runs = {"naive": lambda: naive.run(paths),
-                "engine": lambda: engine_run(classifier, paths, args)}
+        runs = {
+            "naive": lambda: naive.run(paths),
+            "engine": lambda: engine_run(classifier, paths, args),
+        }
         for round_ in range(args.rounds):
             order = list(runs) if round_ % 2 == 0 else list(reversed(runs))
             for name in order:
@@ -160,29 +175,43 @@ def main() -> None:
     naive.close()
 
     video_s = args.videos * args.seconds
-    print(f"model={args.model} ({model.config.num_frames} frames of {model.config.img_size} px) "
-          f"on {device}, torch threads={torch.get_num_threads()} videos={args.videos} x "
-          f"{args.seconds:g} s {args.width}x{args.height} rounds={args.rounds}")
-    print(f"engine: batch {args.batch_size}, {args.workers} workers, detect every "
-          f"{args.detect_every}, detector threads {args.engine_detector_threads}; naive: "
-          "cv2 decode, detect every frame, batch 1")
+    print(
+        f"model={args.model} ({model.config.num_frames} frames of {model.config.img_size} px) "
+        f"on {device}, torch threads={torch.get_num_threads()} videos={args.videos} x "
+        f"{args.seconds:g} s {args.width}x{args.height} rounds={args.rounds}"
+    )
+    print(
+        f"engine: batch {args.batch_size}, {args.workers} workers, detect every "
+        f"{args.detect_every}, detector threads {args.engine_detector_threads}; naive: "
+        "cv2 decode, detect every frame, batch 1"
+    )
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"  {name:7s} median {median:7.2f} s  best {min(values):7.2f} s  "
-              f"{video_s / median:6.2f} video-s/s  {clips[name]} clips  "
-              f"{clips[name] / median:6.3f} clips/s")
+        print(
+            f"  {name:7s} median {median:7.2f} s  best {min(values):7.2f} s  "
+            f"{video_s / median:6.2f} video-s/s  {clips[name]} clips  "
+            f"{clips[name] / median:6.3f} clips/s"
+        )
     per_round = {k: v / args.rounds for k, v in naive.timings.items()}
     print("  naive per round: " + ", ".join(f"{k} {v:.2f} s" for k, v in per_round.items()))
     stats = engine_run.stats  # type: ignore[attr-defined]
-    print("  engine last run (thread-seconds): " + ", ".join(
-        f"{k} {stats[k]:.2f} s" for k in ("decode_s", "detect_s", "crop_s", "model_s", "wait_s")))
+    print(
+        "  engine last run (thread-seconds): "
+        + ", ".join(
+            f"{k} {stats[k]:.2f} s" for k in ("decode_s", "detect_s", "crop_s", "model_s", "wait_s")
+        )
+    )
     ratios = [n / e for n, e in zip(times["naive"], times["engine"], strict=True)]
-    print(f"  naive / engine per round: {' '.join(f'{r:.2f}' for r in ratios)}; median "
-          f"{statistics.median(ratios):.2f} (target >= 3)")
+    print(
+        f"  naive / engine per round: {' '.join(f'{r:.2f}' for r in ratios)}; median "
+        f"{statistics.median(ratios):.2f} (target >= 3)"
+    )
     # Batching buys little on a CPU (the GEMMs are large already at batch 1), so an engine that
     # made everything but the model free would still be bounded by the model's time:
-    print(f"  ceiling with the model's time unchanged (naive / its model time): "
-          f"{statistics.median(times['naive']) / per_round['model']:.2f}")
+    print(
+        f"  ceiling with the model's time unchanged (naive / its model time): "
+        f"{statistics.median(times['naive']) / per_round['model']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -57,9 +57,11 @@ def make_videos(folder: Path, count: int, seconds: float, faces: str) -> None:
 
 def model_files(kind: str, folder: Path) -> dict[str, str]:
     if kind == "tiny":
-        return {"weights": str(GOLDEN / "tinyA_s2d.pth"),
-                "model_config": str(GOLDEN / "tinyA_config.json"),
-                "landmark_weights": str(GOLDEN / "tinyA_landmark.pth.tar")}
+        return {
+            "weights": str(GOLDEN / "tinyA_s2d.pth"),
+            "model_config": str(GOLDEN / "tinyA_config.json"),
+            "landmark_weights": str(GOLDEN / "tinyA_landmark.pth.tar"),
+        }
     import torch
 
     from s2dcli.models import S2D, S2DConfig
@@ -82,16 +84,34 @@ def timed_run(paths: list[Path], options: AnnotateOptions) -> tuple[dict[str, fl
         ready, cpu = time.perf_counter(), time.process_time()
         results = list(executor.run(paths))
         end = time.perf_counter()
-        cpu_s = (executor.counters.cpu_s if isinstance(executor, RayExecutor)
-                 else time.process_time() - cpu)
+        cpu_s = (
+            executor.counters.cpu_s
+            if isinstance(executor, RayExecutor)
+            else time.process_time() - cpu
+        )
     finally:
         executor.close()
     clips = sum(len(r.clips) for r in results)
-    answers = [(r.index, c.spec.face_id, c.spec.clip_index, c.spec.start_frame,
-                *np.round(c.probs.astype(np.float64), 6)) for r in results for c in r.clips]
-    return {"startup_s": ready - started, "processing_s": end - ready, "videos": len(results),
-            "clips": clips, "clips_per_s": clips / (end - ready), "cpu_s": cpu_s,
-            "clips_per_cpu_s": clips / cpu_s}, answers
+    answers = [
+        (
+            r.index,
+            c.spec.face_id,
+            c.spec.clip_index,
+            c.spec.start_frame,
+            *np.round(c.probs.astype(np.float64), 6),
+        )
+        for r in results
+        for c in r.clips
+    ]
+    return {
+        "startup_s": ready - started,
+        "processing_s": end - ready,
+        "videos": len(results),
+        "clips": clips,
+        "clips_per_s": clips / (end - ready),
+        "cpu_s": cpu_s,
+        "clips_per_cpu_s": clips / cpu_s,
+    }, answers
 
 
 def main() -> None:
@@ -112,12 +132,24 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="s2d-bench-ray-"))
     videos = tmp / "videos"
     make_videos(videos, args.videos, args.seconds, args.faces)
-    base = AnnotateOptions(**model_files(args.model, tmp), labels="dfew", faces=args.faces,
-                           device="cpu")
+    base = AnnotateOptions(
+        **model_files(args.model, tmp), labels="dfew", faces=args.faces, device="cpu"
+    )
     runs = [] if args.no_local else [("local", base)]
     for count in (int(c) for c in args.workers.split(",")):
-        runs.append((f"ray x{count}", AnnotateOptions(**{
-            **base.__dict__, "executor": "ray", "ray_workers": count, "cpus_per_worker": 1})))
+        runs.append(
+            (
+                f"ray x{count}",
+                AnnotateOptions(
+                    **{
+                        **base.__dict__,
+                        "executor": "ray",
+                        "ray_workers": count,
+                        "cpus_per_worker": 1,
+                    }
+                ),
+            )
+        )
     ray.init(num_cpus=args.cpus, include_dashboard=False, logging_level=logging.WARNING)
     paths = sorted(videos.glob("*.mp4"))
     rows: list[dict[str, object]] = []
@@ -128,17 +160,28 @@ def main() -> None:
                 timing, answers = timed_run(paths, options)
                 reference = reference or answers
                 assert [a[:4] for a in answers] == [r[:4] for r in reference], "other clips"
-                differ = sum(x != y for a, r in zip(answers, reference, strict=True)
-                             for x, y in zip(a[4:], r[4:], strict=True))
-                row = {"run": name, "round": round_, **timing, "probs_differing": differ,
-                       "probs": len(answers) * (len(answers[0]) - 4) if answers else 0}
+                differ = sum(
+                    x != y
+                    for a, r in zip(answers, reference, strict=True)
+                    for x, y in zip(a[4:], r[4:], strict=True)
+                )
+                row = {
+                    "run": name,
+                    "round": round_,
+                    **timing,
+                    "probs_differing": differ,
+                    "probs": len(answers) * (len(answers[0]) - 4) if answers else 0,
+                }
                 rows.append(row)
-                print(f"{name:9s} round {round_}: start-up {row['startup_s']:6.1f} s, "
-                      f"{row['videos']} videos / {row['clips']} clips in "
-                      f"{row['processing_s']:6.1f} s = {row['clips_per_s']:6.2f} clips/s "
-                      f"({row['cpu_s']:.1f} CPU s), "
-                      f"probabilities (6 decimals) unlike the first run's: "
-                      f"{row['probs_differing']} of {row['probs']}", flush=True)
+                print(
+                    f"{name:9s} round {round_}: start-up {row['startup_s']:6.1f} s, "
+                    f"{row['videos']} videos / {row['clips']} clips in "
+                    f"{row['processing_s']:6.1f} s = {row['clips_per_s']:6.2f} clips/s "
+                    f"({row['cpu_s']:.1f} CPU s), "
+                    f"probabilities (6 decimals) unlike the first run's: "
+                    f"{row['probs_differing']} of {row['probs']}",
+                    flush=True,
+                )
     finally:
         ray.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -149,16 +192,23 @@ def main() -> None:
         best[name] = max(best.get(name, 0.0), float(row["clips_per_s"]))  # type: ignore[arg-type]
         cost[name] = max(cost.get(name, 0.0), float(row["clips_per_cpu_s"]))  # type: ignore[arg-type]
     one, one_cost = best.get("ray x1"), cost.get("ray x1")
-    print(f"\nmodel {args.model}, faces {args.faces}, {args.videos} videos x {args.seconds:g} s, "
-          f"{args.cpus} CPUs for Ray (best of {args.rounds}):")
+    print(
+        f"\nmodel {args.model}, faces {args.faces}, {args.videos} videos x {args.seconds:g} s, "
+        f"{args.cpus} CPUs for Ray (best of {args.rounds}):"
+    )
     for name, rate in best.items():
         ratio = f"{rate / one:.2f}x ray x1" if one else ""
         per_cpu = f"{cost[name] / one_cost:.2f}x ray x1" if one_cost else ""
-        print(f"  {name:9s} {rate:7.3f} clips/s  {ratio:14s} {cost[name]:7.3f} clips per CPU s "
-              f"{per_cpu}")
+        print(
+            f"  {name:9s} {rate:7.3f} clips/s  {ratio:14s} {cost[name]:7.3f} clips per CPU s "
+            f"{per_cpu}"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"args": vars(args), "rows": rows,
-                                         "best_clips_per_s": best}, indent=2, default=str))
+        args.json.write_text(
+            json.dumps(
+                {"args": vars(args), "rows": rows, "best_clips_per_s": best}, indent=2, default=str
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -143,7 +143,7 @@ def collate(
                     f"{arrays[0].shape}"
                 )
             out[i] = array
-        out[len(arrays):] = 0
+        out[len(arrays) :] = 0
         return Batch(list(items), data)
 
     for item in stream:

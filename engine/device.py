@@ -106,8 +106,9 @@ def run_halving_on_oom(
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     half = len(items) // 2
-    logger.warning("Out of memory at batch size %d; retrying as %d + %d.", len(items), half,
-                   len(items) - half)
+    logger.warning(
+        "Out of memory at batch size %d; retrying as %d + %d.", len(items), half, len(items) - half
+    )
     if on_halve is not None:
         on_halve(half)
     return run_halving_on_oom(fn, items[:half], on_halve=on_halve) + run_halving_on_oom(

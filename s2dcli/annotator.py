@@ -141,8 +141,11 @@ class RunResult:
         return int((self.summary["status"] == "failed").sum()) if len(self.summary) else 0
 
 
-def annotate(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
-             output: str | os.PathLike[str] | None = None, **options: object) -> pd.DataFrame:
+def annotate(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    **options: object,
+) -> pd.DataFrame:
     """Annotate videos; return the clip table (one row per clip, the CSV's columns).
 
     Args:
@@ -162,9 +165,13 @@ def annotate(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     opts = AnnotateOptions(**options)  # type: ignore[arg-type]
     outputs = None
     if output is not None:
-        outputs = OutputOptions(Path(output), **{
-            k: (Path(v) if k in ("summary", "plots", "overlay") and v is not None else v)
-            for k, v in out_kwargs.items()})
+        outputs = OutputOptions(
+            Path(output),
+            **{
+                k: (Path(v) if k in ("summary", "plots", "overlay") and v is not None else v)
+                for k, v in out_kwargs.items()
+            },
+        )
     elif out_kwargs:
         raise TypeError(f"{', '.join(sorted(out_kwargs))} need an output path")
     return run_annotation([str(p) for p in paths], opts, outputs).clips
@@ -186,8 +193,9 @@ def parse_max_failures(text: str | None, total: int) -> int | None:
             raise ValueError
         return count
     except ValueError:
-        raise InputError(f"Invalid --max-failures {text!r}: use a count like 10 or a share "
-                         "like 5%.") from None
+        raise InputError(
+            f"Invalid --max-failures {text!r}: use a count like 10 or a share like 5%."
+        ) from None
 
 
 def check_outputs(outputs: OutputOptions) -> None:
@@ -197,16 +205,23 @@ def check_outputs(outputs: OutputOptions) -> None:
         raise InputError("--resume and --overwrite contradict each other; choose one.")
     existing = [p for p in (outputs.output, outputs.journal_path) if p.exists()]
     if existing and not (outputs.resume or outputs.overwrite):
-        raise InputError(f"{existing[0]} already exists. Use --resume to continue that run "
-                         "(skipping finished videos) or --overwrite to start again.")
+        raise InputError(
+            f"{existing[0]} already exists. Use --resume to continue that run "
+            "(skipping finished videos) or --overwrite to start again."
+        )
     if outputs.resume and outputs.output.exists() and not outputs.journal_path.exists():
-        raise InputError(f"Cannot resume: {outputs.output} has no journal "
-                         f"({outputs.journal_path.name}). Use --overwrite to start again.")
+        raise InputError(
+            f"Cannot resume: {outputs.output} has no journal "
+            f"({outputs.journal_path.name}). Use --overwrite to start again."
+        )
 
 
-def run_annotation(inputs: list[str], options: AnnotateOptions,
-                   outputs: OutputOptions | None = None,
-                   on_progress: Callable[[Progress], None] | None = None) -> RunResult:
+def run_annotation(
+    inputs: list[str],
+    options: AnnotateOptions,
+    outputs: OutputOptions | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> RunResult:
     """Find the videos, load everything, run the engine, write the outputs."""
     from s2dcli.executors import check_executor, open_executor
 
@@ -215,13 +230,16 @@ def run_annotation(inputs: list[str], options: AnnotateOptions,
         check_outputs(outputs)
     items = find_videos(inputs, parse_extensions(options.ext), options.recursive)
     if not items:
-        raise InputError(f"No videos found in {', '.join(map(repr, inputs))} (extensions "
-                         f"{', '.join(parse_extensions(options.ext))}); use --ext to choose "
-                         "others.")
+        raise InputError(
+            f"No videos found in {', '.join(map(repr, inputs))} (extensions "
+            f"{', '.join(parse_extensions(options.ext))}); use --ext to choose "
+            "others."
+        )
     _check_unique_names(items)
     max_failures = parse_max_failures(options.max_failures, len(items))
-    runtime = open_executor(options, keep_tracks=outputs is not None
-                            and outputs.overlay is not None)
+    runtime = open_executor(
+        options, keep_tracks=outputs is not None and outputs.overlay is not None
+    )
     classes = runtime.classes
     try:
         journal = _start_journal(outputs, runtime.fingerprint, items, classes)
@@ -264,8 +282,11 @@ def run_annotation(inputs: list[str], options: AnnotateOptions,
             if on_progress:
                 on_progress(progress)
             if max_failures is not None and progress.failed >= max_failures:
-                log.error("Stopping: %d videos failed (--max-failures %s).", progress.failed,
-                          options.max_failures)
+                log.error(
+                    "Stopping: %d videos failed (--max-failures %s).",
+                    progress.failed,
+                    options.max_failures,
+                )
                 stopped_early = True
                 break
     finally:
@@ -286,14 +307,14 @@ def _check_unique_names(items: list[VideoItem]) -> None:
         if item.name in seen:
             raise InputError(
                 f"Two inputs give the same video name {item.name!r} ({seen[item.name]} and "
-                f"{item.path}); pass their common parent folder instead so names differ.")
+                f"{item.path}); pass their common parent folder instead so names differ."
+            )
         seen[item.name] = item.path
 
 
 def _record(item: VideoItem, result: object, classes: list[str], model: str) -> VideoRecord:
     scan = result.scan  # type: ignore[attr-defined]
-    rows = [clip_row(item.name, clip.spec, clip.probs, classes, model)
-            for clip in result.clips]  # type: ignore[attr-defined]
+    rows = [clip_row(item.name, clip.spec, clip.probs, classes, model) for clip in result.clips]  # type: ignore[attr-defined]
     info = scan.info if scan is not None else None
     return VideoRecord(
         video=item.name,
@@ -322,14 +343,19 @@ def _summary(records: list[VideoRecord], clips: pd.DataFrame, classes: list[str]
 
     rows = []
     for record in records:
-        meta = VideoMeta(record.video, record.status, record.error, record.duration_s,
-                         record.fps, record.frames)
+        meta = VideoMeta(
+            record.video, record.status, record.error, record.duration_s, record.fps, record.frames
+        )
         rows.append(summary_row(meta, clips[clips["video"] == record.video], classes))
     return summary_frame(rows, classes)
 
 
-def _start_journal(outputs: OutputOptions | None, fingerprint: dict[str, object],
-                   items: list[VideoItem], classes: list[str]) -> Journal | None:
+def _start_journal(
+    outputs: OutputOptions | None,
+    fingerprint: dict[str, object],
+    items: list[VideoItem],
+    classes: list[str],
+) -> Journal | None:
     if outputs is None:
         return None
     journal = Journal(outputs.journal_path, fingerprint)
@@ -338,8 +364,9 @@ def _start_journal(outputs: OutputOptions | None, fingerprint: dict[str, object]
     return journal
 
 
-def _rebuild_live_output(outputs: OutputOptions, journal: Journal, items: list[VideoItem],
-                         classes: list[str]) -> None:
+def _rebuild_live_output(
+    outputs: OutputOptions, journal: Journal, items: list[VideoItem], classes: list[str]
+) -> None:
     """Start the live output from what the journal holds (nothing for a new run)."""
     fmt = output_format(outputs.output)
     if fmt == "parquet":
@@ -361,21 +388,31 @@ def _append_live(outputs: OutputOptions, record: VideoRecord, classes: list[str]
     append_bytes(outputs.output, csv_rows_bytes(frame) if fmt == "csv" else jsonl_bytes(frame))
 
 
-def _overlay(folder: Path, item: VideoItem, result: object, record: VideoRecord,
-             classes: list[str]) -> None:
+def _overlay(
+    folder: Path, item: VideoItem, result: object, record: VideoRecord, classes: list[str]
+) -> None:
     from s2dcli.report.overlay import write_overlay
 
     target = folder / (item.name + ".overlay.mp4")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        write_overlay(item.path, target, result.scan.tracks,  # type: ignore[attr-defined]
-                      clips_frame([record], classes))
+        write_overlay(
+            item.path,
+            target,
+            result.scan.tracks,  # type: ignore[attr-defined]
+            clips_frame([record], classes),
+        )
     except Exception as exc:  # an overlay is a convenience: never fail the video for it
         log.warning("%s: no overlay written (%s: %s)", item.name, type(exc).__name__, exc)
 
 
-def _write_outputs(outputs: OutputOptions, clips: pd.DataFrame, summary: pd.DataFrame,
-                   classes: list[str], record: dict[str, object]) -> None:
+def _write_outputs(
+    outputs: OutputOptions,
+    clips: pd.DataFrame,
+    summary: pd.DataFrame,
+    classes: list[str],
+    record: dict[str, object],
+) -> None:
     from s2dcli.report import (
         plot_label_distribution,
         plot_timeline,
@@ -404,8 +441,14 @@ def _write_outputs(outputs: OutputOptions, clips: pd.DataFrame, summary: pd.Data
     os.replace(tmp, outputs.run_path)
 
 
-def _run_record(inputs: list[str], options: AnnotateOptions, runtime: object,
-                progress: Progress, total: int, stopped_early: bool) -> dict[str, object]:
+def _run_record(
+    inputs: list[str],
+    options: AnnotateOptions,
+    runtime: object,
+    progress: Progress,
+    total: int,
+    stopped_early: bool,
+) -> dict[str, object]:
     import numpy
     import torch
 
@@ -415,14 +458,22 @@ def _run_record(inputs: list[str], options: AnnotateOptions, runtime: object,
         "cwd": os.getcwd(),
         "options": asdict(options),
         "resolved": runtime.describe(),  # type: ignore[attr-defined]
-        "videos": {"total": total, "processed": progress.done - progress.skipped,
-                   "resumed": progress.skipped, "failed": progress.failed,
-                   "stopped_early": stopped_early},
+        "videos": {
+            "total": total,
+            "processed": progress.done - progress.skipped,
+            "resumed": progress.skipped,
+            "failed": progress.failed,
+            "stopped_early": stopped_early,
+        },
         "clips": progress.clips,
         "stage_timings": runtime.stage_timings(),  # type: ignore[attr-defined]
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "numpy": numpy.__version__, "pandas": pd.__version__,
-                     **_versions("timm", "av", "decord", "onnxruntime", "insightface")},
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "numpy": numpy.__version__,
+            "pandas": pd.__version__,
+            **_versions("timm", "av", "decord", "onnxruntime", "insightface"),
+        },
     }
 
 
@@ -442,5 +493,12 @@ def _stem(path: Path) -> str:
     return path.name[: -len(path.suffix)] if path.suffix else path.name
 
 
-__all__ = ["AnnotateOptions", "OutputOptions", "Progress", "RunResult", "annotate",
-           "parse_max_failures", "run_annotation"]
+__all__ = [
+    "AnnotateOptions",
+    "OutputOptions",
+    "Progress",
+    "RunResult",
+    "annotate",
+    "parse_max_failures",
+    "run_annotation",
+]

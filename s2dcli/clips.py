@@ -109,7 +109,11 @@ def sample_clips(track: TrackFrames, config: ClipConfig) -> list[ClipSpec]:
 
 
 def clip_for_window(
-    track: TrackFrames, offset: int, start: float, window: float, clip_index: int,
+    track: TrackFrames,
+    offset: int,
+    start: float,
+    window: float,
+    clip_index: int,
     config: ClipConfig,
 ) -> ClipSpec:
     """The clip of the window `[start, start + window)`.

@@ -14,8 +14,21 @@ from pathlib import Path
 from s2dcli.errors import InputError
 
 DEFAULT_EXTENSIONS = (
-    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp",
-    ".ts", ".mts", ".m2ts", ".ogv",
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".avi",
+    ".mkv",
+    ".webm",
+    ".mpg",
+    ".mpeg",
+    ".wmv",
+    ".flv",
+    ".3gp",
+    ".ts",
+    ".mts",
+    ".m2ts",
+    ".ogv",
 )
 
 

@@ -64,12 +64,14 @@ class LabelFileError(InputError):
         more = len(problems) - MAX_LISTED
         if more > 0:
             shown.append(f"  ... and {more} more")
-        super().__init__(f"{path}: {len(problems)} bad row(s); nothing was run.\n"
-                         + "\n".join(shown))
+        super().__init__(
+            f"{path}: {len(problems)} bad row(s); nothing was run.\n" + "\n".join(shown)
+        )
 
 
-def read_labels(path: str | Path, videos_root: str | Path | None = None,
-                classes: list[str] | None = None) -> LabelSet:
+def read_labels(
+    path: str | Path, videos_root: str | Path | None = None, classes: list[str] | None = None
+) -> LabelSet:
     """Read and check a label file (see the module docstring).
 
     Args:
@@ -107,7 +109,8 @@ def read_labels(path: str | Path, videos_root: str | Path | None = None,
     raise InputError(
         f"{path}: unknown label format (header {lines[0]!r}). Use 'video,label' or "
         "'video,start_s,end_s,label[,face_id]', or a DFEW / FERV39K / MAFW split file as "
-        "published.")
+        "published."
+    )
 
 
 def _dfew_base(lines: list[str]) -> int:
@@ -152,8 +155,13 @@ def _check_duplicates(clips: list[LabelledClip], problems: list[tuple[int, str]]
             seen[key] = clip.line
 
 
-def _finish(path: Path, clips: list[LabelledClip], classes: list[str], fmt: str,
-            problems: list[tuple[int, str]]) -> LabelSet:
+def _finish(
+    path: Path,
+    clips: list[LabelledClip],
+    classes: list[str],
+    fmt: str,
+    problems: list[tuple[int, str]],
+) -> LabelSet:
     _check_duplicates(clips, problems)
     if problems:
         raise LabelFileError(path, sorted(problems))
@@ -162,8 +170,9 @@ def _finish(path: Path, clips: list[LabelledClip], classes: list[str], fmt: str,
     return LabelSet(clips, classes, fmt)
 
 
-def _dataset(path: Path, root: Path, lines: list[str], classes: list[str], fmt: str,
-             offset: int) -> LabelSet:
+def _dataset(
+    path: Path, root: Path, lines: list[str], classes: list[str], fmt: str, offset: int
+) -> LabelSet:
     clips: list[LabelledClip] = []
     problems: list[tuple[int, str]] = []
     for number, row in _rows(lines):
@@ -177,8 +186,9 @@ def _dataset(path: Path, root: Path, lines: list[str], classes: list[str], fmt: 
             problems.append((number, f"label {value!r} is not a number"))
             continue
         if not 0 <= index < len(classes):
-            problems.append((number, f"label {value} is out of range "
-                                     f"{offset}..{len(classes) - 1 + offset}"))
+            problems.append(
+                (number, f"label {value} is out of range {offset}..{len(classes) - 1 + offset}")
+            )
             continue
         video = _find_video(root, name)
         if video is None:
@@ -217,8 +227,10 @@ def _plain(path: Path, root: Path, lines: list[str], classes: list[str] | None) 
     known = {"video", "start_s", "end_s", "label", "face_id"}
     extra = [c for c in header if c not in known]
     if ("start_s" in header) != ("end_s" in header):
-        raise InputError(f"{path}: header {lines[0]!r}: start_s and end_s go together; use "
-                         "video,label or video,start_s,end_s,label[,face_id].")
+        raise InputError(
+            f"{path}: header {lines[0]!r}: start_s and end_s go together; use "
+            "video,label or video,start_s,end_s,label[,face_id]."
+        )
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
         raise InputError(f"{path}: header {lines[0]!r} names {', '.join(duplicated)} twice.")

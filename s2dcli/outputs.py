@@ -35,9 +35,22 @@ JOURNAL_VERSION = 1
 def clip_columns(classes: Sequence[str]) -> list[str]:
     """The clip table's columns, in order."""
     return [
-        "video", "face_id", "clip_index", "start_frame", "end_frame", "start_s", "end_s",
-        "label", "confidence", *[f"p_{c}" for c in classes],
-        "box_x", "box_y", "box_w", "box_h", "det_score", "model",
+        "video",
+        "face_id",
+        "clip_index",
+        "start_frame",
+        "end_frame",
+        "start_s",
+        "end_s",
+        "label",
+        "confidence",
+        *[f"p_{c}" for c in classes],
+        "box_x",
+        "box_y",
+        "box_w",
+        "box_h",
+        "det_score",
+        "model",
     ]
 
 
@@ -45,13 +58,16 @@ def output_format(path: Path) -> str:
     """`csv`, `parquet` or `jsonl`, from the file's extension."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise InputError(f"Cannot tell the format of {str(path)!r} from its extension; "
-                         "use .csv, .parquet or .jsonl.")
+        raise InputError(
+            f"Cannot tell the format of {str(path)!r} from its extension; "
+            "use .csv, .parquet or .jsonl."
+        )
     return fmt
 
 
-def clip_row(video: str, spec: object, probs: np.ndarray, classes: Sequence[str],
-             model: str) -> list[object]:
+def clip_row(
+    video: str, spec: object, probs: np.ndarray, classes: Sequence[str], model: str
+) -> list[object]:
     """One clip as a row of `clip_columns(classes)`, rounded to what the files keep
     (times to the millisecond, probabilities to 6 decimals, boxes to 0.1 px)."""
     probs = np.asarray(probs, np.float64)
@@ -60,12 +76,22 @@ def clip_row(video: str, spec: object, probs: np.ndarray, classes: Sequence[str]
     score = float(spec.det_score)  # type: ignore[attr-defined]
     x, y, w, h = spec.box  # type: ignore[attr-defined]
     return [
-        video, int(spec.face_id), int(spec.clip_index),  # type: ignore[attr-defined]
-        int(spec.start_frame), int(spec.end_frame),  # type: ignore[attr-defined]
-        round(float(spec.start_s), 3), round(float(spec.end_s), 3),  # type: ignore[attr-defined]
-        classes[best], rounded[best], *rounded,
-        round(float(x), 1), round(float(y), 1), round(float(w), 1), round(float(h), 1),
-        None if math.isnan(score) else round(score, 4), model,
+        video,
+        int(spec.face_id),
+        int(spec.clip_index),  # type: ignore[attr-defined]
+        int(spec.start_frame),
+        int(spec.end_frame),  # type: ignore[attr-defined]
+        round(float(spec.start_s), 3),
+        round(float(spec.end_s), 3),  # type: ignore[attr-defined]
+        classes[best],
+        rounded[best],
+        *rounded,
+        round(float(x), 1),
+        round(float(y), 1),
+        round(float(w), 1),
+        round(float(h), 1),
+        None if math.isnan(score) else round(score, 4),
+        model,
     ]
 
 
@@ -90,15 +116,27 @@ class VideoRecord:
     rows: list[list[object]]
 
     def to_json(self) -> dict[str, object]:
-        return {"video": self.video, "status": self.status, "error": self.error,
-                "duration_s": self.duration_s, "fps": self.fps, "frames": self.frames,
-                "rows": self.rows}
+        return {
+            "video": self.video,
+            "status": self.status,
+            "error": self.error,
+            "duration_s": self.duration_s,
+            "fps": self.fps,
+            "frames": self.frames,
+            "rows": self.rows,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> VideoRecord:
-        return cls(str(data["video"]), str(data["status"]), str(data["error"]),
-                   data["duration_s"], data["fps"], data["frames"],  # type: ignore[arg-type]
-                   data["rows"])  # type: ignore[arg-type]
+        return cls(
+            str(data["video"]),
+            str(data["status"]),
+            str(data["error"]),
+            data["duration_s"],
+            data["fps"],
+            data["frames"],  # type: ignore[arg-type]
+            data["rows"],
+        )  # type: ignore[arg-type]
 
 
 class Journal:
@@ -150,8 +188,10 @@ class Journal:
             record = VideoRecord.from_json(entry)
             self.records[record.video] = record
         if header is None or header.get("s2d_journal") != JOURNAL_VERSION:
-            raise InputError(f"{self.path} is not an s2d journal this version can resume; "
-                             "use --overwrite to start again.")
+            raise InputError(
+                f"{self.path} is not an s2d journal this version can resume; "
+                "use --overwrite to start again."
+            )
         changed = _differences(header.get("fingerprint", {}), self.fingerprint)
         if changed:
             raise InputError(
@@ -159,8 +199,11 @@ class Journal:
                 " Resume with the original settings, or use --overwrite to start again."
             )
         if good_end < len(data):
-            log.warning("%s: ignoring a damaged last entry (an interrupted write); its video "
-                        "will be processed again", self.path)
+            log.warning(
+                "%s: ignoring a damaged last entry (an interrupted write); its video "
+                "will be processed again",
+                self.path,
+            )
             with open(self.path, "r+b") as f:
                 f.truncate(good_end)
                 f.flush()
@@ -187,8 +230,9 @@ def _unseal(line: bytes) -> dict[str, object] | None:
 
 def _differences(old: dict[str, object], new: dict[str, object]) -> list[str]:
     keys = sorted(set(old) | set(new))
-    return [f"{k}: {old.get(k)!r} then, {new.get(k)!r} now" for k in keys
-            if old.get(k) != new.get(k)]
+    return [
+        f"{k}: {old.get(k)!r} then, {new.get(k)!r} now" for k in keys if old.get(k) != new.get(k)
+    ]
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -202,8 +246,17 @@ def clips_frame(records: Iterable[VideoRecord], classes: Sequence[str]) -> pd.Da
     frame = pd.DataFrame(rows, columns=columns)
     for name in ("face_id", "clip_index", "start_frame", "end_frame"):
         frame[name] = frame[name].astype("int64")
-    floats = ["start_s", "end_s", "confidence", *[f"p_{c}" for c in classes],
-              "box_x", "box_y", "box_w", "box_h", "det_score"]
+    floats = [
+        "start_s",
+        "end_s",
+        "confidence",
+        *[f"p_{c}" for c in classes],
+        "box_x",
+        "box_y",
+        "box_w",
+        "box_h",
+        "det_score",
+    ]
     for name in floats:
         frame[name] = frame[name].astype("float64")
     for name in ("video", "label", "model"):
@@ -225,8 +278,9 @@ def write_table(frame: pd.DataFrame, path: Path, fmt: str | None = None) -> None
             try:
                 frame.to_parquet(tmp, index=False)
             except ImportError as exc:
-                raise InputError("Parquet output needs pyarrow: pip install pyarrow "
-                                 "(or write .csv / .jsonl).") from exc
+                raise InputError(
+                    "Parquet output needs pyarrow: pip install pyarrow (or write .csv / .jsonl)."
+                ) from exc
         else:  # pragma: no cover - output_format guards this
             raise ValueError(fmt)
         with open(tmp, "rb+") as f:

@@ -52,8 +52,9 @@ def local_weights(spec: str, offline: bool) -> tuple[Path, str]:
     return resolve(spec, offline=True if offline else None, progress=True), spec
 
 
-def class_names(labels: str | None, weights_path: Path, registry_name: str | None,
-                num_classes: int) -> list[str]:
+def class_names(
+    labels: str | None, weights_path: Path, registry_name: str | None, num_classes: int
+) -> list[str]:
     """The names of the model's classes, in head order (see the module docstring)."""
     from s2dcli.models.checkpoint import sidecar_path
     from s2dcli.weights.registry import LABEL_SETS, REGISTRY
@@ -81,13 +82,17 @@ def class_names(labels: str | None, weights_path: Path, registry_name: str | Non
             names = list(REGISTRY[registry_name].class_names) or None
             origin = registry_name or ""
     if names is None:
-        log.warning("The weights do not name their classes; using class_0..class_%d. Pass "
-                    "--labels dfew|ferv39k|mafw or --labels name1,name2,... to name them.",
-                    num_classes - 1)
+        log.warning(
+            "The weights do not name their classes; using class_0..class_%d. Pass "
+            "--labels dfew|ferv39k|mafw or --labels name1,name2,... to name them.",
+            num_classes - 1,
+        )
         return [f"class_{i}" for i in range(num_classes)]
     if len(names) != num_classes:
-        raise InputError(f"{origin} gives {len(names)} class names but the model has "
-                         f"{num_classes} outputs; pass --labels with {num_classes} names.")
+        raise InputError(
+            f"{origin} gives {len(names)} class names but the model has "
+            f"{num_classes} outputs; pass --labels with {num_classes} names."
+        )
     if len(set(names)) != len(names):
         raise InputError(f"{origin}: class names must be distinct, got {names}.")
     return names
@@ -120,10 +125,19 @@ def load_runtime(options: object) -> Runtime:
     landmark_path, _ = local_weights(landmark_spec, o.offline)  # type: ignore[attr-defined]
     model = load_s2d(weights_path, config)
     landmarks = load_landmarks(landmark_path)
-    classes = class_names(o.labels, weights_path, registry_name,  # type: ignore[attr-defined]
-                          model.config.num_classes)
-    classifier = Classifier(model, landmarks, device, o.precision,  # type: ignore[attr-defined]
-                            compile=o.compile)  # type: ignore[attr-defined]
+    classes = class_names(
+        o.labels,
+        weights_path,
+        registry_name,  # type: ignore[attr-defined]
+        model.config.num_classes,
+    )
+    classifier = Classifier(
+        model,
+        landmarks,
+        device,
+        o.precision,  # type: ignore[attr-defined]
+        compile=o.compile,
+    )  # type: ignore[attr-defined]
 
     whole_frame = str(o.faces).strip().lower() == "none"  # type: ignore[attr-defined]
     workers = max(1, int(o.workers))  # type: ignore[attr-defined]
@@ -133,17 +147,24 @@ def load_runtime(options: object) -> Runtime:
         detector_device = "cuda" if device.type == "cuda" else "cpu"
 
         def make_detector():
-            return create_detector(o.faces, min_face=o.min_face,  # type: ignore[attr-defined]
-                                   device=detector_device, threads=threads, download=True)
+            return create_detector(
+                o.faces,
+                min_face=o.min_face,  # type: ignore[attr-defined]
+                device=detector_device,
+                threads=threads,
+                download=True,
+            )
 
         pool = DetectorPool(make_detector)
         pool.release(pool.acquire())  # fail now, not on every video
     scan = ScanOptions(
-        clips=ClipConfig(clip_seconds=o.clip_seconds,  # type: ignore[attr-defined]
-                         stride_seconds=o.stride_seconds,  # type: ignore[attr-defined]
-                         num_frames=model.config.num_frames,
-                         # face-crop collections: even a clip shorter than 0.5 s is the input
-                         min_seconds=0.0 if whole_frame else ClipConfig.min_seconds),
+        clips=ClipConfig(
+            clip_seconds=o.clip_seconds,  # type: ignore[attr-defined]
+            stride_seconds=o.stride_seconds,  # type: ignore[attr-defined]
+            num_frames=model.config.num_frames,
+            # face-crop collections: even a clip shorter than 0.5 s is the input
+            min_seconds=0.0 if whole_frame else ClipConfig.min_seconds,
+        ),
         tracker=TrackerConfig(min_face=o.min_face),  # type: ignore[attr-defined]
         detect_every=o.detect_every,  # type: ignore[attr-defined]
         crop_size=model.config.img_size,

@@ -139,8 +139,9 @@ def lfw_grid(start: int = 0, count: int = 25, cell: int = 75, gap: int = 45) -> 
     boxes = []
     for k, face in enumerate(faces):
         y, x = gap + (k // per_row) * (cell + gap), gap + (k % per_row) * (cell + gap)
-        canvas[y : y + cell, x : x + cell] = _resize((face * 255).round().astype(np.uint8),
-                                                     cell, cell)
+        canvas[y : y + cell, x : x + cell] = _resize(
+            (face * 255).round().astype(np.uint8), cell, cell
+        )
         boxes.append([x, y, x + cell, y + cell])
     rgb = np.ascontiguousarray(np.repeat(canvas[:, :, None], 3, axis=2))
     return FaceImage(rgb, np.asarray(boxes, np.float32), f"lfw{start}-{start + len(faces)}")
@@ -230,8 +231,15 @@ def crop(fi: FaceImage, x0: int, y0: int, x1: int, y1: int, min_visible: float =
 # ---------------------------------------------------------------- frame sequences
 
 
-def pan(fi: FaceImage, width: int, height: int, frames: int, step: tuple[float, float] = (4, 0),
-        start: tuple[float, float] = (0, 0), min_visible: float = 0.5) -> FaceClip:
+def pan(
+    fi: FaceImage,
+    width: int,
+    height: int,
+    frames: int,
+    step: tuple[float, float] = (4, 0),
+    start: tuple[float, float] = (0, 0),
+    min_visible: float = 0.5,
+) -> FaceClip:
     """A camera pan: a `width` x `height` window moving by `step` px per frame over the photo,
     starting at `start` (sub-pixel positions are interpolated). Faces keep their index in
     `fi.boxes` as identity."""
@@ -239,17 +247,30 @@ def pan(fi: FaceImage, width: int, height: int, frames: int, step: tuple[float, 
     for t in range(frames):
         x, y = start[0] + step[0] * t, start[1] + step[1] * t
         matrix = np.array([[1, 0, -x], [0, 1, -y]], np.float64)
-        out_frames.append(cv2.warpAffine(fi.image, matrix, (width, height),
-                                         flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
-        boxes, ids = _visible(fi.boxes - np.array([x, y, x, y], np.float32), width, height,
-                              min_visible)
+        out_frames.append(
+            cv2.warpAffine(
+                fi.image,
+                matrix,
+                (width, height),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT,
+            )
+        )
+        boxes, ids = _visible(
+            fi.boxes - np.array([x, y, x, y], np.float32), width, height, min_visible
+        )
         out_boxes.append(boxes)
         out_ids.append(ids)
     return FaceClip(out_frames, out_boxes, out_ids, f"{fi.name}-pan")
 
 
-def zoom(fi: FaceImage, frames: int, end_scale: float = 2.0,
-         centre: tuple[float, float] | None = None, min_visible: float = 0.5) -> FaceClip:
+def zoom(
+    fi: FaceImage,
+    frames: int,
+    end_scale: float = 2.0,
+    centre: tuple[float, float] | None = None,
+    min_visible: float = 0.5,
+) -> FaceClip:
     """A zoom into `centre` (default: the image centre) from 1x to `end_scale`, same frame size."""
     cx, cy = centre if centre is not None else (fi.width / 2, fi.height / 2)
     out_frames, out_boxes, out_ids = [], [], []
@@ -258,8 +279,15 @@ def zoom(fi: FaceImage, frames: int, end_scale: float = 2.0,
         # output = s * (input - centre) + frame centre
         tx, ty = fi.width / 2 - s * cx, fi.height / 2 - s * cy
         matrix = np.array([[s, 0, tx], [0, s, ty]], np.float64)
-        out_frames.append(cv2.warpAffine(fi.image, matrix, (fi.width, fi.height),
-                                         flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+        out_frames.append(
+            cv2.warpAffine(
+                fi.image,
+                matrix,
+                (fi.width, fi.height),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT,
+            )
+        )
         boxes = fi.boxes * s + np.array([tx, ty, tx, ty], np.float32)
         boxes, ids = _visible(boxes.astype(np.float32), fi.width, fi.height, min_visible)
         out_boxes.append(boxes)
@@ -267,8 +295,13 @@ def zoom(fi: FaceImage, frames: int, end_scale: float = 2.0,
     return FaceClip(out_frames, out_boxes, out_ids, f"{fi.name}-zoom")
 
 
-def crossing(frames: int = 24, width: int = 640, height: int = 360, face: int = 120,
-             background: np.ndarray | None = None) -> FaceClip:
+def crossing(
+    frames: int = 24,
+    width: int = 640,
+    height: int = 360,
+    face: int = 120,
+    background: np.ndarray | None = None,
+) -> FaceClip:
     """Two real faces crossing: the astronaut's moves left to right in front, the group photo's
     standing man (identity 1) right to left behind her; they overlap mid-clip, where the face
     behind is hidden and leaves the ground truth while less than half of it shows.
@@ -321,8 +354,9 @@ def _face_patch(fi: FaceImage, index: int, size: int) -> tuple[np.ndarray, np.nd
     return _resize(cut, size, size), box
 
 
-def _visible(boxes: np.ndarray, width: int, height: int, min_visible: float
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _visible(
+    boxes: np.ndarray, width: int, height: int, min_visible: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Clip boxes to the frame; keep those with at least `min_visible` of their area inside."""
     clipped = boxes.copy()
     clipped[:, 0::2] = clipped[:, 0::2].clip(0, width)
@@ -375,8 +409,9 @@ def write_fake_scrfd(path: Path, *, batched: bool = True, half_side: float = 1.5
         const(p + "gain", [20.0 if s == 32 else 0.0], [])
         const(p + "bias", [0.0 if s == 32 else -20.0], [])
         nodes += [
-            helper.make_node("AveragePool", ["input.1"], [p + "pool"], kernel_shape=[s, s],
-                             strides=[s, s]),
+            helper.make_node(
+                "AveragePool", ["input.1"], [p + "pool"], kernel_shape=[s, s], strides=[s, s]
+            ),
             helper.make_node("ReduceMean", [p + "pool"], [p + "mean"], axes=[1], keepdims=1),
             helper.make_node("Sub", [p + "mean", "half"], [p + "c"]),
             helper.make_node("Mul", [p + "c", p + "gain"], [p + "g"]),
@@ -403,9 +438,11 @@ def write_fake_scrfd(path: Path, *, batched: bool = True, half_side: float = 1.5
     outputs = scores + boxes + marks
     batch: int | str = "n" if batched else 1
     graph = helper.make_graph(
-        nodes, "fake_scrfd",
+        nodes,
+        "fake_scrfd",
         [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [batch, 3, "h", "w"])],
-        outputs, initializer=inits,
+        outputs,
+        initializer=inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8

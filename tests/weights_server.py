@@ -80,9 +80,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        self.send_header_block(served, extra={
-            "X-Repo-Commit": COMMIT, "ETag": f'"{hashlib.sha1(served.data).hexdigest()}"',
-        })
+        self.send_header_block(
+            served,
+            extra={
+                "X-Repo-Commit": COMMIT,
+                "ETag": f'"{hashlib.sha1(served.data).hexdigest()}"',
+            },
+        )
         if body:
             self._send_body(served)
 
@@ -147,8 +151,15 @@ class WeightsServer:
         return next(k for k, v in self.cdn_files.items() if v is served).rsplit("/", 1)[-1]
 
     def add_hub_file(
-        self, repo_id: str, filename: str, data: bytes, *, revision: str = "main",
-        advertised_sha256: str | None = None, truncate: int | None = None, lfs: bool = True,
+        self,
+        repo_id: str,
+        filename: str,
+        data: bytes,
+        *,
+        revision: str = "main",
+        advertised_sha256: str | None = None,
+        truncate: int | None = None,
+        lfs: bool = True,
     ) -> str:
         """Serve `data` as hf://repo_id/filename; returns that address."""
         served = Served(data, advertised_sha256 or hashlib.sha256(data).hexdigest(), truncate, lfs)
@@ -196,8 +207,17 @@ def isolate_weights_env(
     monkeypatch.setenv("S2D_HOME", str(home))
     monkeypatch.setenv("HF_HOME", str(hf_home))
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_TOKEN", "HTTP_PROXY",
-                "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+    for var in (
+        "HF_HUB_OFFLINE",
+        "TRANSFORMERS_OFFLINE",
+        "HF_TOKEN",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")

@@ -77,8 +77,9 @@ def detected_frames(frames: int, scan: Any) -> int:
     return -(-frames // k) + (1 if (frames - 1) % k else 0)
 
 
-def engine_run(classifier: Any, pool: Any, scan: Any, paths: Sequence[Path], batch_size: int,
-               workers: int) -> dict[str, Any]:
+def engine_run(
+    classifier: Any, pool: Any, scan: Any, paths: Sequence[Path], batch_size: int, workers: int
+) -> dict[str, Any]:
     """One engine pass over `paths`: wall seconds, video seconds, frames, clips, stats."""
     from s2dcli.pipeline import Engine, EngineOptions
 
@@ -111,9 +112,19 @@ def replay_batches(classifier: Classifier, calls: Sequence[tuple[int, int]]) -> 
     return time.perf_counter() - clock
 
 
-def bench_end_to_end(model: S2D, landmarks: LandmarkNet, device: torch.device, video: Path, *,
-                     batch_size: int, faces: str, workers: int = 2, precision: str = "auto",
-                     compile: bool = False, seconds: float = 4.0) -> Row:
+def bench_end_to_end(
+    model: S2D,
+    landmarks: LandmarkNet,
+    device: torch.device,
+    video: Path,
+    *,
+    batch_size: int,
+    faces: str,
+    workers: int = 2,
+    precision: str = "auto",
+    compile: bool = False,
+    seconds: float = 4.0,
+) -> Row:
     """Rounds of engine, scan and model (see the module docstring) until `seconds` have passed,
     at least one, after a warm-up of the classifier and of one detector per worker."""
     from s2dcli.clips import ClipConfig
@@ -124,10 +135,18 @@ def bench_end_to_end(model: S2D, landmarks: LandmarkNet, device: torch.device, v
     threads = detector_threads(workers)
     detector_device = "auto" if device.type == "cuda" else "cpu"
     whole_frame = faces.strip().lower() == "none"
-    pool = None if whole_frame else DetectorPool(lambda: create_detector(
-        faces, device=detector_device, threads=threads, download=False))
-    scan = ScanOptions(clips=ClipConfig(num_frames=model.config.num_frames),
-                       crop_size=model.config.img_size, whole_frame=whole_frame)
+    pool = (
+        None
+        if whole_frame
+        else DetectorPool(
+            lambda: create_detector(faces, device=detector_device, threads=threads, download=False)
+        )
+    )
+    scan = ScanOptions(
+        clips=ClipConfig(num_frames=model.config.num_frames),
+        crop_size=model.config.img_size,
+        whole_frame=whole_frame,
+    )
     paths = [video] * workers
     recorder = RecordingClassifier(classifier)
     null = NullClassifier(classifier, model.num_classes)
@@ -159,33 +178,56 @@ def bench_end_to_end(model: S2D, landmarks: LandmarkNet, device: torch.device, v
     finally:
         if pool is not None:
             pool.close()
-    return _row(runs, scan_s, model_s, batch_size, workers, scan.detect_every, detector,
-                device, video)
+    return _row(
+        runs, scan_s, model_s, batch_size, workers, scan.detect_every, detector, device, video
+    )
 
 
-def _row(runs: list[dict[str, Any]], scan_s: list[float], model_s: list[float],
-         batch_size: int, workers: int, detect_every: int, detector: str, device: torch.device,
-         video: Path) -> Row:
+def _row(
+    runs: list[dict[str, Any]],
+    scan_s: list[float],
+    model_s: list[float],
+    batch_size: int,
+    workers: int,
+    detect_every: int,
+    detector: str,
+    device: torch.device,
+    video: Path,
+) -> Row:
     wall = statistics.median(r["seconds"] for r in runs)
     run = runs[0]
     if not run["clips"]:
         log.warning("No face clip in %s: end to end measured decoding and detection only.", video)
     slowest = [max(s, m) for s, m in zip(scan_s, model_s, strict=True)]
     row: Row = {
-        "stage": "end_to_end", "variant": f"engine ({detector}, {run['backend']})",
-        "batch_size": batch_size, "workers": workers, "videos": workers, "rounds": len(runs),
-        "seconds": wall, "video_seconds": run["video_seconds"],
-        "video_s_per_s": run["video_seconds"] / wall, "frames": run["frames"],
-        "frames_per_s": run["frames"] / wall, "detected_frames": run["detected_frames"],
-        "detect_every": detect_every, "clips": run["clips"], "clips_per_s": run["clips"] / wall,
-        "backend": run["backend"], "engine_stats": run["engine_stats"],
-        "scan_seconds": statistics.median(scan_s), "model_seconds": statistics.median(model_s),
-        "slowest_stage": "model" if statistics.median(model_s) >= statistics.median(scan_s)
+        "stage": "end_to_end",
+        "variant": f"engine ({detector}, {run['backend']})",
+        "batch_size": batch_size,
+        "workers": workers,
+        "videos": workers,
+        "rounds": len(runs),
+        "seconds": wall,
+        "video_seconds": run["video_seconds"],
+        "video_s_per_s": run["video_seconds"] / wall,
+        "frames": run["frames"],
+        "frames_per_s": run["frames"] / wall,
+        "detected_frames": run["detected_frames"],
+        "detect_every": detect_every,
+        "clips": run["clips"],
+        "clips_per_s": run["clips"] / wall,
+        "backend": run["backend"],
+        "engine_stats": run["engine_stats"],
+        "scan_seconds": statistics.median(scan_s),
+        "model_seconds": statistics.median(model_s),
+        "slowest_stage": "model"
+        if statistics.median(model_s) >= statistics.median(scan_s)
         else "scan",
         "end_to_end_vs_slowest_stage": statistics.median(
-            r["seconds"] / s for r, s in zip(runs, slowest, strict=True)),
+            r["seconds"] / s for r, s in zip(runs, slowest, strict=True)
+        ),
         "end_to_end_vs_stage_sum": statistics.median(
-            r["seconds"] / (s + m) for r, s, m in zip(runs, scan_s, model_s, strict=True)),
+            r["seconds"] / (s + m) for r, s, m in zip(runs, scan_s, model_s, strict=True)
+        ),
         "peak_rss_bytes": peak_rss_bytes(),
     }
     if device.type == "cuda":
@@ -193,8 +235,7 @@ def _row(runs: list[dict[str, Any]], scan_s: list[float], model_s: list[float],
     return row
 
 
-def _warm_up(classifier: Classifier, pool: Any, video: Path, batch_size: int,
-             workers: int) -> None:
+def _warm_up(classifier: Classifier, pool: Any, video: Path, batch_size: int, workers: int) -> None:
     """First calls (allocations, kernel choice, compilation, ONNX sessions) are not timed."""
     classifier(torch.zeros((batch_size, *classifier.clip_shape), dtype=torch.uint8))
     if pool is None:

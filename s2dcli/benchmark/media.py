@@ -32,8 +32,14 @@ def face_photo(side: int) -> np.ndarray | None:
     return cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA)
 
 
-def make_video(path: Path, seconds: float = 4.0, width: int = 640, height: int = 360,
-               fps: int = 25, seed: int = 0) -> Path:
+def make_video(
+    path: Path,
+    seconds: float = 4.0,
+    width: int = 640,
+    height: int = 360,
+    fps: int = 25,
+    seed: int = 0,
+) -> Path:
     """Write a camera pan over a random texture with a face sliding across it (H.264, long GOP).
 
     `seed` changes the texture and where the face starts, so several videos differ.
@@ -51,13 +57,13 @@ def make_video(path: Path, seconds: float = 4.0, width: int = 640, height: int =
         stream.codec_context.gop_size = 250
         stream.codec_context.options = {"preset": "veryfast", "crf": "20"}
         for i in range(frames):
-            image = np.ascontiguousarray(texture[:height, 2 * i: 2 * i + width])
+            image = np.ascontiguousarray(texture[:height, 2 * i : 2 * i + width])
             if face is not None:
                 side = face.shape[0]
                 span = max(1, width - side - 40)
                 x = 20 + abs((3 * i + 37 * seed) % (2 * span) - span)  # back and forth
                 y = (height - side) // 2
-                image[y: y + side, x: x + side] = face
+                image[y : y + side, x : x + side] = face
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(stream.encode())
     return path

@@ -95,9 +95,11 @@ class BenchmarkOptions:
         if not self.video_seconds > 0:
             raise InputError(f"video_seconds must be positive, got {self.video_seconds}.")
         if not self.weights and self.model not in ARCHITECTURES:
-            raise InputError(f"Unknown --model {self.model!r}: use one of "
-                             f"{', '.join(sorted(ARCHITECTURES))}, or --weights PATH for "
-                             "trained weights.")
+            raise InputError(
+                f"Unknown --model {self.model!r}: use one of "
+                f"{', '.join(sorted(ARCHITECTURES))}, or --weights PATH for "
+                "trained weights."
+            )
 
 
 @dataclass
@@ -142,8 +144,9 @@ def load_models(options: BenchmarkOptions) -> tuple[S2D, LandmarkNet]:
     else:
         torch.manual_seed(0)
         model = create_model(options.model)
-    landmarks = (load_landmarks(options.landmark_weights) if options.landmark_weights
-                 else LandmarkNet())
+    landmarks = (
+        load_landmarks(options.landmark_weights) if options.landmark_weights else LandmarkNet()
+    )
     return model.eval(), landmarks.eval()
 
 
@@ -156,9 +159,14 @@ def reference_vit(config: S2DConfig) -> tuple[torch.nn.Module, str]:
     if all(getattr(config, k) == getattr(S2DConfig(), k) for k in keys):
         return timm.create_model("vit_base_patch16_224", pretrained=False), "vit_base_patch16_224"
     vit = VisionTransformer(
-        img_size=config.img_size, patch_size=config.patch_size, embed_dim=config.embed_dim,
-        depth=config.depth, num_heads=config.num_heads, mlp_ratio=config.mlp_ratio,
-        qkv_bias=config.qkv_bias, num_classes=config.num_classes,
+        img_size=config.img_size,
+        patch_size=config.patch_size,
+        embed_dim=config.embed_dim,
+        depth=config.depth,
+        num_heads=config.num_heads,
+        mlp_ratio=config.mlp_ratio,
+        qkv_bias=config.qkv_bias,
+        num_classes=config.num_classes,
     )
     return vit, f"vit_d{config.embed_dim}x{config.depth}_patch{config.patch_size}_{config.img_size}"
 
@@ -167,9 +175,18 @@ def stage_estimates(rows: list[Row], e2e: Row) -> dict[str, float]:
     """Each stage's time for the end-to-end run's work, from that stage's own row: decoding its
     frames with the backend it used, detecting on its detected frames, the model on its clips
     at its batch size; cropping as measured inside the run (summed over threads)."""
+
     def find(stage: str, **match: Any) -> Row | None:
-        return next((r for r in rows if r["stage"] == stage and "error" not in r
-                     and all(r.get(k) == v for k, v in match.items())), None)
+        return next(
+            (
+                r
+                for r in rows
+                if r["stage"] == stage
+                and "error" not in r
+                and all(r.get(k) == v for k, v in match.items())
+            ),
+            None,
+        )
 
     out: dict[str, float] = {}
     decode = find("decode", variant=f"{e2e['backend']}_engine")
@@ -213,8 +230,14 @@ def device_name(device: torch.device) -> str:
     name = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            name = next((line.split(":", 1)[1].strip() for line in cpuinfo
-                         if line.startswith("model name")), name)
+            name = next(
+                (
+                    line.split(":", 1)[1].strip()
+                    for line in cpuinfo
+                    if line.startswith("model name")
+                ),
+                name,
+            )
     except OSError:
         pass
     return f"{name}, {torch.get_num_threads()} torch threads"
@@ -232,10 +255,13 @@ def run_benchmark(options: BenchmarkOptions, progress: Progress | None = None) -
     dtype = autocast_dtype(device, options.precision)
     precision = "fp32" if dtype is None else {torch.bfloat16: "bf16"}.get(dtype, "fp16")
     if options.precision not in ("auto", precision):
-        log.warning("--precision %s applies on CUDA only: %s runs in %s.", options.precision,
-                    device, precision)
-    sizes = options.batch_sizes or (CUDA_BATCH_SIZES if device.type == "cuda" else
-                                    CPU_BATCH_SIZES)
+        log.warning(
+            "--precision %s applies on CUDA only: %s runs in %s.",
+            options.precision,
+            device,
+            precision,
+        )
+    sizes = options.batch_sizes or (CUDA_BATCH_SIZES if device.type == "cuda" else CPU_BATCH_SIZES)
     say("loading models")
     model, landmarks = load_models(options)
     model.to(device)
@@ -251,27 +277,57 @@ def run_benchmark(options: BenchmarkOptions, progress: Progress | None = None) -
         vit, vit_name = reference_vit(model.config)
         vit.to(device).eval()
         model_rows, ratio = bench_models(
-            model, landmarks, vit, vit_name, device, sizes, precision=options.precision,
-            compile=options.compile, seconds=options.seconds, min_rounds=options.min_rounds,
-            progress=say)
+            model,
+            landmarks,
+            vit,
+            vit_name,
+            device,
+            sizes,
+            precision=options.precision,
+            compile=options.compile,
+            seconds=options.seconds,
+            min_rounds=options.min_rounds,
+            progress=say,
+        )
         rows += model_rows
         del vit
         done = [r["batch_size"] for r in model_rows if "error" not in r]
         batch = max(done) if done else 1
         say(f"end to end (batch size {batch})")
-        e2e = bench_end_to_end(model, landmarks, device, video, batch_size=batch,
-                               faces=options.faces, workers=options.workers,
-                               precision=options.precision, compile=options.compile,
-                               seconds=options.seconds)
+        e2e = bench_end_to_end(
+            model,
+            landmarks,
+            device,
+            video,
+            batch_size=batch,
+            faces=options.faces,
+            workers=options.workers,
+            precision=options.precision,
+            compile=options.compile,
+            seconds=options.seconds,
+        )
     e2e["stage_seconds"] = stage_estimates(rows, e2e)
     rows.append(e2e)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()}
-    settings.update(batch_sizes=list(sizes), model_name=options.weights or options.model,
-                    vit_reference=vit_name, torch_threads=torch.get_num_threads(),
-                    omp_wait_policy=openmp_wait_policy())
-    return BenchmarkReport(rows, ratio, e2e["end_to_end_vs_slowest_stage"], bound_by(e2e),
-                           str(device), device_name(device), precision, package_versions(),
-                           settings, peak_rss_bytes())
+    settings.update(
+        batch_sizes=list(sizes),
+        model_name=options.weights or options.model,
+        vit_reference=vit_name,
+        torch_threads=torch.get_num_threads(),
+        omp_wait_policy=openmp_wait_policy(),
+    )
+    return BenchmarkReport(
+        rows,
+        ratio,
+        e2e["end_to_end_vs_slowest_stage"],
+        bound_by(e2e),
+        str(device),
+        device_name(device),
+        precision,
+        package_versions(),
+        settings,
+        peak_rss_bytes(),
+    )
 
 
 def _input_video(options: BenchmarkOptions, tmp: Path, say: Progress) -> Path:
@@ -286,8 +342,9 @@ def _input_video(options: BenchmarkOptions, tmp: Path, say: Progress) -> Path:
     return video
 
 
-def _bench_detector(options: BenchmarkOptions, device: torch.device, video: Path,
-                    rows: list[Row]) -> BenchmarkOptions:
+def _bench_detector(
+    options: BenchmarkOptions, device: torch.device, video: Path, rows: list[Row]
+) -> BenchmarkOptions:
     """Adds the detect row; returns the options with the detector `auto` chose, so that the
     end-to-end stage does not warn about it again."""
     from s2dcli.faces import create_detector
@@ -297,12 +354,16 @@ def _bench_detector(options: BenchmarkOptions, device: torch.device, video: Path
     spec, detectors = options.faces, []
     try:
         for _ in range(options.workers):
-            detectors.append(create_detector(spec, device=detector_device, threads=threads,
-                                             download=False))
+            detectors.append(
+                create_detector(spec, device=detector_device, threads=threads, download=False)
+            )
             if spec == "auto" and getattr(detectors[0], "name", "") == "mtcnn":
                 spec = "mtcnn"  # `auto` warned once already
-        rows.append(bench_detect(detectors, read_frames(video, DETECT_FRAMES), options.seconds,
-                                 options.min_rounds))
+        rows.append(
+            bench_detect(
+                detectors, read_frames(video, DETECT_FRAMES), options.seconds, options.min_rounds
+            )
+        )
     finally:
         for one in detectors:
             one.close()

@@ -43,8 +43,10 @@ def parse_batch_sizes(text: str) -> tuple[int, ...]:
     except ValueError:
         sizes = []
     if not sizes or min(sizes) < 1:
-        raise InputError(f"Invalid batch sizes {text!r}: give positive whole numbers separated "
-                         "by commas, e.g. 1,8,32.")
+        raise InputError(
+            f"Invalid batch sizes {text!r}: give positive whole numbers separated "
+            "by commas, e.g. 1,8,32."
+        )
     return tuple(dict.fromkeys(sizes))
 
 
@@ -54,9 +56,14 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed_rounds(steps: dict[str, Callable[[], Any]], seconds: float, device: torch.device,
-                 min_rounds: int = 2, warmup: bool = True,
-                 clock: Callable[[], float] = time.perf_counter) -> dict[str, Timing]:
+def timed_rounds(
+    steps: dict[str, Callable[[], Any]],
+    seconds: float,
+    device: torch.device,
+    min_rounds: int = 2,
+    warmup: bool = True,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, Timing]:
     """Time `steps` side by side, so that machine noise hits them all alike.
 
     Every step is called once untimed (unless `warmup` is False), then all steps in turn,
@@ -76,7 +83,7 @@ def timed_rounds(steps: dict[str, Callable[[], Any]], seconds: float, device: to
     start = clock()
     rounds = 0
     while rounds < min_rounds or clock() - start < seconds:
-        for name, step in (reversed(order) if rounds % 2 else order):
+        for name, step in reversed(order) if rounds % 2 else order:
             if cuda:
                 torch.cuda.reset_peak_memory_stats(device)
             synchronize(device)
@@ -94,7 +101,8 @@ def timed_rounds(steps: dict[str, Callable[[], Any]], seconds: float, device: to
 def paired_ratio(numerator: Timing, denominator: Timing) -> float:
     """The median over rounds of the per-round time ratio (robust to a burst of load)."""
     return statistics.median(
-        n / d for n, d in zip(numerator.seconds, denominator.seconds, strict=True))
+        n / d for n, d in zip(numerator.seconds, denominator.seconds, strict=True)
+    )
 
 
 def count_flops(fn: Callable[[], Any]) -> int:

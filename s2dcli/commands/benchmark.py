@@ -18,8 +18,9 @@ from s2dcli.errors import InputError
 MIB = 1024 * 1024
 
 
-def _batch_sizes(ctx: click.Context, param: click.Parameter,
-                 value: str | None) -> tuple[int, ...] | None:
+def _batch_sizes(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[int, ...] | None:
     if value is None:
         return None
     from s2dcli.benchmark import parse_batch_sizes
@@ -32,37 +33,83 @@ def _batch_sizes(ctx: click.Context, param: click.Parameter,
 
 @click.command(context_settings={"max_content_width": 100})
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--batch-sizes", callback=_batch_sizes, metavar="N,N,...",
-              help="Clips per model call, e.g. 1,8,32,128 [default: 1,2 on CPU, 1,8,32,128 on "
-              "CUDA].")
-@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
-              default="auto", show_default=True, help="auto: bf16 on CUDA; the CPU always runs "
-              "fp32.")
-@click.option("--compile", "compile_", is_flag=True,
-              help="torch.compile S2D and the ViT (compiling is not timed).")
-@click.option("--model", help="Architecture with random weights: s2d_base_patch16_224 "
-              "(the default) or s2d_test.")
+@click.option(
+    "--batch-sizes",
+    callback=_batch_sizes,
+    metavar="N,N,...",
+    help="Clips per model call, e.g. 1,8,32,128 [default: 1,2 on CPU, 1,8,32,128 on CUDA].",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
+    default="auto",
+    show_default=True,
+    help="auto: bf16 on CUDA; the CPU always runs fp32.",
+)
+@click.option(
+    "--compile",
+    "compile_",
+    is_flag=True,
+    help="torch.compile S2D and the ViT (compiling is not timed).",
+)
+@click.option(
+    "--model",
+    help="Architecture with random weights: s2d_base_patch16_224 (the default) or s2d_test.",
+)
 @click.option("--weights", help="S2D weights instead: a .pth path, published name or URL.")
-@click.option("--model-config", type=click.Path(exists=True, dir_okay=False),
-              help="S2DConfig JSON for --weights of a non-standard shape.")
-@click.option("--landmark-weights", type=click.Path(exists=True, dir_okay=False),
-              help="Landmark branch weights [default: random].")
-@click.option("--video", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Video for decode, detection and end to end [default: a generated 640x360 "
-              "H.264 clip with a face].")
-@click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=4.0,
-              show_default=True, help="Time bound of each stage and batch size (after a warm-up; "
-              "at least 3 rounds, end to end at least 1).")
-@click.option("--faces", default="auto", show_default=True, help="Face detector (as for "
-              "annotate).")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Videos the engine reads at once end to end.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write every figure to this JSON file.")
-def benchmark(device: str, batch_sizes: tuple[int, ...] | None, precision: str, compile_: bool,
-              model: str | None, weights: str | None, model_config: str | None,
-              landmark_weights: str | None, video: Path | None, seconds: float, faces: str,
-              workers: int, json_out: Path | None) -> None:
+@click.option(
+    "--model-config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="S2DConfig JSON for --weights of a non-standard shape.",
+)
+@click.option(
+    "--landmark-weights",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Landmark branch weights [default: random].",
+)
+@click.option(
+    "--video",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Video for decode, detection and end to end [default: a generated 640x360 "
+    "H.264 clip with a face].",
+)
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=4.0,
+    show_default=True,
+    help="Time bound of each stage and batch size (after a warm-up; "
+    "at least 3 rounds, end to end at least 1).",
+)
+@click.option("--faces", default="auto", show_default=True, help="Face detector (as for annotate).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Videos the engine reads at once end to end.",
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every figure to this JSON file.",
+)
+def benchmark(
+    device: str,
+    batch_sizes: tuple[int, ...] | None,
+    precision: str,
+    compile_: bool,
+    model: str | None,
+    weights: str | None,
+    model_config: str | None,
+    landmark_weights: str | None,
+    video: Path | None,
+    seconds: float,
+    faces: str,
+    workers: int,
+    json_out: Path | None,
+) -> None:
     """Measure each stage's speed, and the whole engine's, on this machine.
 
     Stages: decode (decord and PyAV, raw and through the engine), face detection, the landmark
@@ -89,18 +136,30 @@ def benchmark(device: str, batch_sizes: tuple[int, ...] | None, precision: str, 
     except DeviceUnavailableError as exc:
         raise click.BadParameter(str(exc), param_hint="--device") from exc
     if model is not None and weights is not None:
-        raise click.BadParameter("give either --model (random weights) or --weights, not both.",
-                                 param_hint="--model")
+        raise click.BadParameter(
+            "give either --model (random weights) or --weights, not both.", param_hint="--model"
+        )
     if model is not None and model not in ARCHITECTURES:
         raise click.BadParameter(
             f"unknown architecture {model!r}: use {' or '.join(sorted(ARCHITECTURES))}, or "
-            "--weights PATH for trained weights.", param_hint="--model")
+            "--weights PATH for trained weights.",
+            param_hint="--model",
+        )
     try:
         options = BenchmarkOptions(
-            device=device, batch_sizes=batch_sizes, precision=precision, compile=compile_,
-            model=model or DEFAULT_MODEL, weights=weights, model_config=model_config,
-            landmark_weights=landmark_weights, video=video, seconds=seconds, faces=faces,
-            workers=workers)
+            device=device,
+            batch_sizes=batch_sizes,
+            precision=precision,
+            compile=compile_,
+            model=model or DEFAULT_MODEL,
+            weights=weights,
+            model_config=model_config,
+            landmark_weights=landmark_weights,
+            video=video,
+            seconds=seconds,
+            faces=faces,
+            workers=workers,
+        )
     except InputError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -108,8 +167,7 @@ def benchmark(device: str, batch_sizes: tuple[int, ...] | None, precision: str, 
     data = report.as_dict()
     _print_table(data)
     if json_out is not None:
-        json_out.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n",
-                            encoding="utf-8")
+        json_out.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         click.echo(f"Wrote {json_out}", err=True)
 
 
@@ -132,10 +190,16 @@ def _print_table(data: dict[str, Any]) -> None:
             continue
         peak = row.get("peak_device_bytes")
         table.add_row(
-            row["stage"], row.get("variant", ""), str(row.get("batch_size", "")),
-            _num(row.get("frames_per_s")), _num(row.get("clips_per_s"), 2),
-            _num(row["seconds"] * 1000), _num(row.get("tflop_per_s"), 3),
-            _num(None if peak is None else peak / MIB, 0), _num(row["peak_rss_bytes"] / MIB, 0))
+            row["stage"],
+            row.get("variant", ""),
+            str(row.get("batch_size", "")),
+            _num(row.get("frames_per_s")),
+            _num(row.get("clips_per_s"), 2),
+            _num(row["seconds"] * 1000),
+            _num(row.get("tflop_per_s"), 3),
+            _num(None if peak is None else peak / MIB, 0),
+            _num(row["peak_rss_bytes"] / MIB, 0),
+        )
     console = Console(width=110)
     console.print(table)
     ratio = data["s2d_vs_vit_time_ratio"]
@@ -156,4 +220,6 @@ def _print_table(data: dict[str, Any]) -> None:
         f"Peak host RSS: {data['peak_rss_bytes'] / MIB:,.0f} MiB; precision {data['precision']}; "
         f"{data['settings']['torch_threads']} torch threads, OpenMP wait policy "
         f"{data['settings']['omp_wait_policy']}",
-        highlight=False, soft_wrap=True)
+        highlight=False,
+        soft_wrap=True,
+    )

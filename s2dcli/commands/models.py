@@ -35,7 +35,9 @@ class _ModelsOptions:
 
 @click.group()
 @click.option(
-    "--offline", is_flag=True, default=False,
+    "--offline",
+    is_flag=True,
+    default=False,
     help="Never touch the network; only cached files are used (same as HF_HUB_OFFLINE=1).",
 )
 @click.pass_context
@@ -71,19 +73,33 @@ def _rows() -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for spec in REGISTRY.values():
         entry = cached.pop(spec.name, None)
-        rows.append({
-            "name": spec.name, "kind": spec.kind, "architecture": spec.architecture,
-            "classes": list(spec.class_names), "source": spec.source,
-            "description": spec.description, "cached": entry is not None,
-            "path": str(entry.path) if entry else None,
-            "sha256": entry.sha256 if entry else None,
-        })
+        rows.append(
+            {
+                "name": spec.name,
+                "kind": spec.kind,
+                "architecture": spec.architecture,
+                "classes": list(spec.class_names),
+                "source": spec.source,
+                "description": spec.description,
+                "cached": entry is not None,
+                "path": str(entry.path) if entry else None,
+                "sha256": entry.sha256 if entry else None,
+            }
+        )
     for entry in cached.values():  # custom imports and ad hoc URLs
-        rows.append({
-            "name": entry.name, "kind": "custom", "architecture": None, "classes": [],
-            "source": entry.source, "description": "", "cached": True,
-            "path": str(entry.path), "sha256": entry.sha256,
-        })
+        rows.append(
+            {
+                "name": entry.name,
+                "kind": "custom",
+                "architecture": None,
+                "classes": [],
+                "source": entry.source,
+                "description": "",
+                "cached": True,
+                "path": str(entry.path),
+                "sha256": entry.sha256,
+            }
+        )
     return rows
 
 
@@ -112,9 +128,11 @@ def list_cmd(as_json: bool) -> None:
             classes = r["classes"]
             assert isinstance(classes, list)
             table.add_row(
-                str(r["name"]), str(r["kind"]),
+                str(r["name"]),
+                str(r["kind"]),
                 f"{len(classes)}: {', '.join(classes)}" if classes else "-",
-                str(r["source"]), str(r["path"]) if r["cached"] else "no",
+                str(r["source"]),
+                str(r["path"]) if r["cached"] else "no",
             )
         Console().print(table)
         return
@@ -123,10 +141,17 @@ def list_cmd(as_json: bool) -> None:
     for r in rows:
         classes = r["classes"]
         assert isinstance(classes, list)
-        click.echo("\t".join((
-            str(r["name"]), str(r["kind"]), ",".join(classes) or "-", str(r["source"]),
-            str(r["path"]) if r["cached"] else "no",
-        )))
+        click.echo(
+            "\t".join(
+                (
+                    str(r["name"]),
+                    str(r["kind"]),
+                    ",".join(classes) or "-",
+                    str(r["source"]),
+                    str(r["path"]) if r["cached"] else "no",
+                )
+            )
+        )
 
 
 def _check_names(names: tuple[str, ...]) -> None:
@@ -217,11 +242,10 @@ def verify(names: tuple[str, ...]) -> None:
 
 
 @models.command("import")
-@click.argument(
-    "path", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
-)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
 @click.option(
-    "--name", required=True,
+    "--name",
+    required=True,
     help="A registry name (see `s2d models list`) or a new name for your own checkpoint.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing cache entry of that name.")

@@ -13,30 +13,72 @@ from s2dcli.errors import InputError
 
 @click.command(context_settings={"max_content_width": 100})
 @click.argument("results", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="The review folder (index.html, labels.csv, crops/).")
-@click.option("--budget", type=click.IntRange(min=1), default=200, show_default=True,
-              help="How many clips to show.")
-@click.option("--strategy", type=click.Choice(["entropy", "margin", "random"]),
-              default="entropy", show_default=True,
-              help="Most uncertain first by entropy or by the smallest top-2 margin; random "
-              "is a control.")
-@click.option("--per-video-cap", type=click.IntRange(min=1),
-              help="At most N clips from one video [default: no hard cap; each video, face "
-              "and predicted label still gets only its share until the others had theirs].")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Tie-breaks (and the random strategy's order).")
-@click.option("--videos", multiple=True, type=click.Path(exists=True),
-              help="The paths given to annotate, or their root folder (repeatable) [default: "
-              "the run record's inputs].")
-@click.option("--frames", type=click.IntRange(1, 16), default=4, show_default=True,
-              help="Face crops shown per clip.")
-@click.option("--overwrite", is_flag=True, help="Replace an earlier review in the folder "
-              "(its labels.csv included).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The review folder (index.html, labels.csv, crops/).",
+)
+@click.option(
+    "--budget",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="How many clips to show.",
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(["entropy", "margin", "random"]),
+    default="entropy",
+    show_default=True,
+    help="Most uncertain first by entropy or by the smallest top-2 margin; random is a control.",
+)
+@click.option(
+    "--per-video-cap",
+    type=click.IntRange(min=1),
+    help="At most N clips from one video [default: no hard cap; each video, face "
+    "and predicted label still gets only its share until the others had theirs].",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Tie-breaks (and the random strategy's order).",
+)
+@click.option(
+    "--videos",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="The paths given to annotate, or their root folder (repeatable) [default: "
+    "the run record's inputs].",
+)
+@click.option(
+    "--frames",
+    type=click.IntRange(1, 16),
+    default=4,
+    show_default=True,
+    help="Face crops shown per clip.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace an earlier review in the folder (its labels.csv included).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
-def review(results: str, output: Path, budget: int, strategy: str, per_video_cap: int | None,
-           seed: int, videos: tuple[str, ...], frames: int, overwrite: bool,
-           quiet: bool) -> None:
+def review(
+    results: str,
+    output: Path,
+    budget: int,
+    strategy: str,
+    per_video_cap: int | None,
+    seed: int,
+    videos: tuple[str, ...],
+    frames: int,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
     """Show a person the clips the model is least sure about, and collect their labels.
 
     RESULTS is the -o file of `s2d annotate` (its run record beside it tells the weights).
@@ -67,8 +109,14 @@ def review(results: str, output: Path, budget: int, strategy: str, per_video_cap
 
     if quiet:
         logging.getLogger("s2d").setLevel(logging.ERROR)
-    options = ReviewOptions(budget=budget, strategy=strategy, per_video_cap=per_video_cap,
-                            seed=seed, frames=frames, overwrite=overwrite)
+    options = ReviewOptions(
+        budget=budget,
+        strategy=strategy,
+        per_video_cap=per_video_cap,
+        seed=seed,
+        frames=frames,
+        overwrite=overwrite,
+    )
     try:
         check_folder(output, overwrite)
     except InputError as exc:
@@ -76,22 +124,27 @@ def review(results: str, output: Path, budget: int, strategy: str, per_video_cap
 
     def progress(done: int, total: int) -> None:
         if not quiet and sys.stderr.isatty():
-            click.echo(f"\rframes for the sheet: {done}/{total} videos", err=True,
-                       nl=done == total)
+            click.echo(f"\rframes for the sheet: {done}/{total} videos", err=True, nl=done == total)
 
-    result = run_review(results, output, videos=list(videos) or None, options=options,
-                        on_video=progress)
+    result = run_review(
+        results, output, videos=list(videos) or None, options=options, on_video=progress
+    )
     if quiet:
         return
-    click.echo(f"{len(result.chosen)} clips from {result.videos} videos -> {result.index}",
-               err=True)
+    click.echo(
+        f"{len(result.chosen)} clips from {result.videos} videos -> {result.index}", err=True
+    )
     click.echo(f"labels (prefilled with the predictions) -> {result.labels}", err=True)
     if result.no_frames:
-        click.echo(f"  {result.no_frames} clips without frames (their video could not be "
-                   "read)", err=True)
+        click.echo(
+            f"  {result.no_frames} clips without frames (their video could not be read)", err=True
+        )
     if result.missing_videos:
-        click.echo(f"  {len(result.missing_videos)} videos not found, their clips left out: "
-                   f"{', '.join(result.missing_videos[:5])}", err=True)
+        click.echo(
+            f"  {len(result.missing_videos)} videos not found, their clips left out: "
+            f"{', '.join(result.missing_videos[:5])}",
+            err=True,
+        )
     click.echo("Next: label the clips, save labels.csv, then:", err=True)
     for command in result.commands:
         click.echo(f"  {command}", err=True)

@@ -50,11 +50,15 @@ def check_executor(options: object) -> None:
         raise InputError(f"--cpus-per-worker must be at least 1, got {cpus}.")
     device = str(getattr(options, "device", "auto")).strip().lower()
     if re.fullmatch(r"cuda:\d+", device):
-        raise InputError(f"--device {device} does not fit --executor ray: each Ray worker uses "
-                         "the GPU Ray gives it; use --device cuda (or auto).")
+        raise InputError(
+            f"--device {device} does not fit --executor ray: each Ray worker uses "
+            "the GPU Ray gives it; use --device cuda (or auto)."
+        )
     if device == "cuda" and gpus == 0:
-        raise InputError("--device cuda needs GPUs: drop --gpus-per-worker 0, or use "
-                         "--device cpu for CPU workers.")
+        raise InputError(
+            "--device cuda needs GPUs: drop --gpus-per-worker 0, or use "
+            "--device cpu for CPU workers."
+        )
     if importlib.util.find_spec("ray") is None:
         raise InputError(f"--executor ray needs Ray, which is not installed: {RAY_INSTALL}.")
 

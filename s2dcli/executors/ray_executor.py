@@ -70,8 +70,10 @@ def plan_workers(resources: dict[str, float], options: object) -> WorkerPlan:
         gpus = 1.0 if cluster_gpus >= 1 and device != "cpu" else 0.0
     gpus = float(gpus)
     if device == "cpu" and gpus > 0:
-        raise InputError(f"--device cpu with --gpus-per-worker {gpus:g} would hold GPUs "
-                         "unused; use --gpus-per-worker 0.")
+        raise InputError(
+            f"--device cpu with --gpus-per-worker {gpus:g} would hold GPUs "
+            "unused; use --gpus-per-worker 0."
+        )
     cpus = getattr(options, "cpus_per_worker", None)
     if cpus is None:
         per_gpu = cluster_cpus * gpus / cluster_gpus if gpus > 0 and cluster_gpus > 0 else 1
@@ -81,12 +83,16 @@ def plan_workers(resources: dict[str, float], options: object) -> WorkerPlan:
         count = int(cluster_gpus // gpus) if gpus > 0 else int(cluster_cpus // cpus)
         if count < 1:
             need = f"{gpus:g} GPU" if gpus > 0 else f"{cpus} CPU"
-            hint = (" Use --gpus-per-worker 0 for CPU workers." if gpus > 0 and not cluster_gpus
-                    else " Lower --cpus-per-worker or --gpus-per-worker, or give --ray-workers"
-                    " to wait for the cluster to grow.")
+            hint = (
+                " Use --gpus-per-worker 0 for CPU workers."
+                if gpus > 0 and not cluster_gpus
+                else " Lower --cpus-per-worker or --gpus-per-worker, or give --ray-workers"
+                " to wait for the cluster to grow."
+            )
             raise RayClusterError(
                 f"The Ray cluster has {cluster_cpus:g} CPU and {cluster_gpus:g} GPU; a worker "
-                f"needs {need}, so none fit.{hint}")
+                f"needs {need}, so none fit.{hint}"
+            )
     return WorkerPlan(int(count), int(cpus), gpus, "cuda" if gpus > 0 else "cpu")
 
 
@@ -106,8 +112,9 @@ def import_ray() -> Any:
     try:
         import ray
     except ImportError as exc:
-        raise InputError(f"--executor ray needs Ray, which is not installed: {RAY_INSTALL}."
-                         ) from exc
+        raise InputError(
+            f"--executor ray needs Ray, which is not installed: {RAY_INSTALL}."
+        ) from exc
     return ray
 
 
@@ -125,7 +132,8 @@ def connect(ray: Any, address: str | None) -> bool:
         raise RayClusterError(
             f"Cannot connect to the Ray cluster {where}: {str(exc).rstrip('.')}. Start one "
             "with `ray start --head`, then pass --ray-address auto on its nodes (HOST:PORT "
-            "elsewhere).") from exc
+            "elsewhere)."
+        ) from exc
     return True
 
 
@@ -135,8 +143,10 @@ def _probe(address: str, timeout_s: float = 10.0) -> None:
         with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s):
             pass
     except ValueError:
-        raise InputError(f"Invalid --ray-address {address!r}: use auto, HOST:PORT (the head "
-                         "node's GCS port, 6379 by default) or ray://HOST:10001.") from None
+        raise InputError(
+            f"Invalid --ray-address {address!r}: use auto, HOST:PORT (the head "
+            "node's GCS port, 6379 by default) or ray://HOST:10001."
+        ) from None
     except OSError as exc:
         raise RayClusterError(
             f"Cannot reach the Ray cluster at {address!r} ({exc.strerror or exc}). Start it "
@@ -187,8 +197,13 @@ class RayExecutor:
             before the run fails.
     """
 
-    def __init__(self, options: object, keep_tracks: bool = False, max_attempts: int = 3,
-                 start_timeout_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        options: object,
+        keep_tracks: bool = False,
+        max_attempts: int = 3,
+        start_timeout_s: float = 600.0,
+    ) -> None:
         self._ray = import_ray()
         self._options = options
         self._keep_tracks = keep_tracks
@@ -205,13 +220,21 @@ class RayExecutor:
         try:
             self.plan = plan_workers(self._ray.cluster_resources(), options)
             self._worker_options = replace(  # type: ignore[type-var]
-                options, device=self.plan.device, **absolute_files(options))
+                options, device=self.plan.device, **absolute_files(options)
+            )
             self._actor = self._ray.remote(VideoWorker).options(
-                num_cpus=self.plan.num_cpus, num_gpus=self.plan.num_gpus, max_restarts=0,
-                max_task_retries=0)
+                num_cpus=self.plan.num_cpus,
+                num_gpus=self.plan.num_gpus,
+                max_restarts=0,
+                max_task_retries=0,
+            )
             self._workers = [self._spawn(setup=i == 0) for i in range(self.plan.count)]
-            log.info("Ray: starting %d workers (%d CPU, %g GPU each)", self.plan.count,
-                     self.plan.num_cpus, self.plan.num_gpus)
+            log.info(
+                "Ray: starting %d workers (%d CPU, %g GPU each)",
+                self.plan.count,
+                self.plan.num_cpus,
+                self.plan.num_gpus,
+            )
             stalled = time.monotonic()
             while self._info is None:
                 for event in self._poll():
@@ -228,7 +251,8 @@ class RayExecutor:
         paths = list(paths)
         targets = [str(Path(p).absolute()) for p in paths]
         schedule: Schedule[VideoResult] = Schedule(
-            len(paths), window=max(32, 8 * self.plan.count), max_attempts=self.max_attempts)
+            len(paths), window=max(32, 8 * self.plan.count), max_attempts=self.max_attempts
+        )
         stalled: float | None = None
         while not schedule.done:
             for worker in self._workers:
@@ -242,14 +266,15 @@ class RayExecutor:
             for index, outcome in self._poll():
                 if isinstance(outcome, VideoOutcome):
                     self._add_stats(outcome.stats)
-                    schedule.finish(index, replace(outcome.result, index=index,
-                                                   path=paths[index]))
+                    schedule.finish(index, replace(outcome.result, index=index, path=paths[index]))
                 elif schedule.lost(index):
                     self.counters.retried += 1
                 else:
                     self.counters.gave_up += 1
-                    reason = (f"the Ray worker processing it died {self.max_attempts} times "
-                              f"(last: {outcome})")
+                    reason = (
+                        f"the Ray worker processing it died {self.max_attempts} times "
+                        f"(last: {outcome})"
+                    )
                     log.warning("%s: %s", paths[index], reason)
                     schedule.finish(index, VideoResult(index, paths[index], None, [], reason))
             yield from (result for _, result in schedule.release())
@@ -277,10 +302,15 @@ class RayExecutor:
         c = self.counters
         details["executor"] = "ray"
         details["ray"] = {
-            "address": self._address, "workers": self.plan.count,
-            "cpus_per_worker": self.plan.num_cpus, "gpus_per_worker": self.plan.num_gpus,
-            "nodes": sorted(c.nodes), "workers_started": c.started, "workers_died": c.died,
-            "videos_retried": c.retried, "videos_given_up": c.gave_up,
+            "address": self._address,
+            "workers": self.plan.count,
+            "cpus_per_worker": self.plan.num_cpus,
+            "gpus_per_worker": self.plan.num_gpus,
+            "nodes": sorted(c.nodes),
+            "workers_started": c.started,
+            "workers_died": c.died,
+            "videos_retried": c.retried,
+            "videos_given_up": c.gave_up,
             "worker_cpu_s": round(c.cpu_s, 3),
         }
         return details
@@ -297,8 +327,12 @@ class RayExecutor:
 
     def _spawn(self, setup: bool) -> _Worker:
         self._serial += 1
-        handle = self._actor.remote(self._worker_options, self.plan.num_cpus, self._keep_tracks,
-                                    logging.getLogger("s2d").getEffectiveLevel())
+        handle = self._actor.remote(
+            self._worker_options,
+            self.plan.num_cpus,
+            self._keep_tracks,
+            logging.getLogger("s2d").getEffectiveLevel(),
+        )
         worker = _Worker(handle, self._serial)
         if setup:
             worker.setup = handle.setup.remote()
@@ -347,8 +381,14 @@ class RayExecutor:
 
     def _get(self, ref: Any) -> Any:
         exc = self._ray.exceptions
-        lost = (exc.RayActorError, exc.WorkerCrashedError, exc.OutOfMemoryError,
-                exc.NodeDiedError, exc.ObjectLostError, exc.LocalRayletDiedError)
+        lost = (
+            exc.RayActorError,
+            exc.WorkerCrashedError,
+            exc.OutOfMemoryError,
+            exc.NodeDiedError,
+            exc.ObjectLostError,
+            exc.LocalRayletDiedError,
+        )
         try:
             return self._ray.get(ref)
         except exc.RayTaskError as error:  # raised inside setup/process: a user error or a bug
@@ -357,8 +397,10 @@ class RayExecutor:
                 raise cause from None
             raise
         except exc.ActorUnschedulableError as error:
-            raise RayClusterError(f"Ray cannot place a worker ({self.plan.num_cpus} CPU, "
-                                  f"{self.plan.num_gpus:g} GPU): {error}") from error
+            raise RayClusterError(
+                f"Ray cannot place a worker ({self.plan.num_cpus} CPU, "
+                f"{self.plan.num_gpus:g} GPU): {error}"
+            ) from error
         except lost as error:
             raise _Lost(type(error).__name__) from error
 
@@ -366,19 +408,24 @@ class RayExecutor:
         if info.version != __version__:
             raise RayClusterError(
                 f"{worker.where()} runs s2dcli {info.version}, this process {__version__}; "
-                "install the same version on every node.")
+                "install the same version on every node."
+            )
         if self._info is None:
             self._info = info
             for other in self._workers:  # the first one cached the weights: now the rest
                 if other is not worker and other.info is None and other.setup is None:
                     other.setup = other.handle.setup.remote()
         elif info.fingerprint != self._info.fingerprint:
-            changed = sorted(k for k in set(info.fingerprint) | set(self._info.fingerprint)
-                             if info.fingerprint.get(k) != self._info.fingerprint.get(k))
+            changed = sorted(
+                k
+                for k in set(info.fingerprint) | set(self._info.fingerprint)
+                if info.fingerprint.get(k) != self._info.fingerprint.get(k)
+            )
             raise RayClusterError(
                 f"Ray workers would give different results: {info.node} differs from "
                 f"{self._info.node} in {', '.join(changed)}. Give the nodes the same "
-                "hardware type, or choose --device / --faces explicitly.")
+                "hardware type, or choose --device / --faces explicitly."
+            )
         worker.info = info
         self.counters.nodes.add(info.node)
         log.info("Ray: %s ready on %s", worker.where(), info.details.get("device"))
@@ -388,8 +435,12 @@ class RayExecutor:
         self.counters.died += 1
         self._deaths_without_progress += 1
         index = worker.index
-        log.warning("Ray: %s died (%s)%s; starting another.", worker.where(), reason,
-                    "" if index is None else f" during video {index + 1}; it will be retried")
+        log.warning(
+            "Ray: %s died (%s)%s; starting another.",
+            worker.where(),
+            reason,
+            "" if index is None else f" during video {index + 1}; it will be retried",
+        )
         self._workers.remove(worker)
         self._kill(worker)
         limit = max(3, 2 * self.plan.count)
@@ -397,7 +448,8 @@ class RayExecutor:
             raise RayClusterError(
                 f"Ray workers keep dying ({self._deaths_without_progress} in a row without a "
                 f"video finished; last: {reason}). Check the worker logs (ray logs) for out "
-                "of memory or crashes, or lower --batch-size.")
+                "of memory or crashes, or lower --batch-size."
+            )
         loading = any(w.setup is not None for w in self._workers)
         self._workers.append(self._spawn(setup=self._info is not None or not loading))
         return index
@@ -408,13 +460,15 @@ class RayExecutor:
             raise RayClusterError(
                 f"No Ray worker became ready within {self.start_timeout_s:g} s (each needs "
                 f"{self.plan.num_cpus} CPU and {self.plan.num_gpus:g} GPU; the cluster has "
-                f"{resources.get('CPU', 0):g} CPU and {resources.get('GPU', 0):g} GPU).")
+                f"{resources.get('CPU', 0):g} CPU and {resources.get('GPU', 0):g} GPU)."
+            )
 
     def _add_stats(self, stats: dict[str, float | int]) -> None:
         for name in ADDITIVE_STATS:
             setattr(self._stats, name, getattr(self._stats, name) + stats.get(name, 0))
-        self._stats.peak_rss_bytes = max(self._stats.peak_rss_bytes,
-                                         int(stats.get("peak_rss_bytes", 0)))
+        self._stats.peak_rss_bytes = max(
+            self._stats.peak_rss_bytes, int(stats.get("peak_rss_bytes", 0))
+        )
         self.counters.cpu_s += float(stats.get("cpu_s", 0.0))
 
 

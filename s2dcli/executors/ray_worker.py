@@ -17,8 +17,9 @@ from s2dcli import __version__
 from s2dcli.pipeline.runner import EngineStats, VideoResult
 
 # EngineStats fields that add up over videos (the others are a maximum or a start time).
-ADDITIVE_STATS = tuple(f.name for f in dataclasses.fields(EngineStats)
-                       if f.name not in ("peak_rss_bytes", "started"))
+ADDITIVE_STATS = tuple(
+    f.name for f in dataclasses.fields(EngineStats) if f.name not in ("peak_rss_bytes", "started")
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ class VideoWorker:
         log_level: the level of the `s2d` loggers (Ray shows the worker's log on the driver).
     """
 
-    def __init__(self, options: object, threads: int, keep_tracks: bool,
-                 log_level: int = logging.WARNING) -> None:
+    def __init__(
+        self, options: object, threads: int, keep_tracks: bool, log_level: int = logging.WARNING
+    ) -> None:
         import torch  # import while Ray starts the process, before `setup` is asked for
 
         logging.getLogger("s2d").setLevel(log_level)  # the driver's -q / -v
@@ -81,16 +83,29 @@ class VideoWorker:
         # load_runtime gives each of `workers` concurrent scans cpu_count // workers detector
         # threads; this process scans one video at a time on `threads` cores.
         share = max(1, (os.cpu_count() or self._threads) // self._threads)
-        options = replace(self._options, workers=share, executor="local",  # type: ignore[type-var]
-                          ray_address=None, ray_workers=None, gpus_per_worker=None,
-                          cpus_per_worker=None)
+        options = replace(
+            self._options,
+            workers=share,
+            executor="local",  # type: ignore[type-var]
+            ray_address=None,
+            ray_workers=None,
+            gpus_per_worker=None,
+            cpus_per_worker=None,
+        )
         runtime = load_runtime(options)
         self._runtime = runtime
         details = runtime.describe()
         details.pop("workers", None)
         details["threads"] = self._threads
-        return WorkerInfo(runtime.classes, runtime.model_name, runtime.fingerprint, details,
-                          __version__, os.getpid(), ray.util.get_node_ip_address())
+        return WorkerInfo(
+            runtime.classes,
+            runtime.model_name,
+            runtime.fingerprint,
+            details,
+            __version__,
+            os.getpid(),
+            ray.util.get_node_ip_address(),
+        )
 
     def process(self, index: int, path: str) -> VideoOutcome:
         """Annotate one video; its failures (unreadable, no face) are in the result."""
@@ -104,7 +119,8 @@ class VideoWorker:
         if not self._keep_tracks and result.scan is not None:
             result = replace(result, scan=replace(result.scan, tracks=[]))
         stats: dict[str, float | int] = {
-            name: getattr(engine.stats, name) - before[name] for name in ADDITIVE_STATS}
+            name: getattr(engine.stats, name) - before[name] for name in ADDITIVE_STATS
+        }
         stats["peak_rss_bytes"] = engine.stats.peak_rss_bytes
         stats["cpu_s"] = time.process_time() - cpu  # all of this process's threads
         return VideoOutcome(result, stats)

@@ -68,8 +68,10 @@ def create_detector(
     text = str(spec).strip()
     key = text.lower()
     if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
-        raise InputError(f"Invalid face threshold {threshold!r}: use a score between 0 and 1, "
-                         "e.g. 0.5 (or leave it unset for the detector's default).")
+        raise InputError(
+            f"Invalid face threshold {threshold!r}: use a score between 0 and 1, "
+            "e.g. 0.5 (or leave it unset for the detector's default)."
+        )
     extra = {} if threshold is None else {"threshold": float(threshold)}
     if key == "none":
         return WholeFrameDetector(min_face=min_face)
@@ -109,14 +111,27 @@ def create_detector(
     return _scrfd(found, min_face, extra, device, threads)
 
 
-def _scrfd(found: PackDetector, min_face: float, extra: dict[str, float], device: str,
-           threads: int | None) -> ScrfdDetector:
-    return ScrfdDetector(found.path, min_face=min_face, device=device, threads=threads,
-                         mean=found.mean, std=found.std, **extra)
+def _scrfd(
+    found: PackDetector, min_face: float, extra: dict[str, float], device: str, threads: int | None
+) -> ScrfdDetector:
+    return ScrfdDetector(
+        found.path,
+        min_face=min_face,
+        device=device,
+        threads=threads,
+        mean=found.mean,
+        std=found.std,
+        **extra,
+    )
 
 
-def _auto(min_face: float, extra: dict[str, float], device: str, threads: int | None,
-          root: str | Path | None) -> BaseDetector:
+def _auto(
+    min_face: float,
+    extra: dict[str, float],
+    device: str,
+    threads: int | None,
+    root: str | Path | None,
+) -> BaseDetector:
     """SCRFD from the default pack when installed, else MTCNN plus exactly one warning."""
     try:
         found = find_pack_detector(DEFAULT_PACK, root)

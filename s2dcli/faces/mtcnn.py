@@ -149,8 +149,9 @@ class MtcnnDetector(BaseDetector):
         self._sessions = {
             key: open_session(folder / file, device, threads) for key, file in _FILES.items()
         }
-        logger.debug("MTCNN from %s, min_face %g, threshold %g", folder, self.min_face,
-                     self.threshold)
+        logger.debug(
+            "MTCNN from %s, min_face %g, threshold %g", folder, self.min_face, self.threshold
+        )
 
     def _release(self) -> None:
         self._sessions.clear()

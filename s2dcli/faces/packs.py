@@ -22,8 +22,15 @@ logger = logging.getLogger("s2d.faces")
 
 DEFAULT_PACK = "buffalo_l"
 # Face packs InsightFace 2.1 publishes (raccoon_* carry a manifest.json).
-KNOWN_PACKS = ("buffalo_l", "buffalo_m", "buffalo_s", "buffalo_sc", "antelopev2",
-               "raccoon_s", "raccoon_l")
+KNOWN_PACKS = (
+    "buffalo_l",
+    "buffalo_m",
+    "buffalo_s",
+    "buffalo_sc",
+    "antelopev2",
+    "raccoon_s",
+    "raccoon_l",
+)
 _DETECTOR_PREFIXES = ("det_", "scrfd")
 _RELEASES = "https://github.com/deepinsight/insightface/releases/download/model-zoo/"
 
@@ -70,8 +77,10 @@ def find_pack_detector(pack: str | Path, root: str | Path | None = None) -> Pack
     Raises:
         InputError: The folder exists but holds no detector (an interrupted unzip, say).
     """
-    folder = Path(pack).expanduser() if Path(pack).expanduser().is_dir() else (
-        insightface_root(root) / "models" / str(pack)
+    folder = (
+        Path(pack).expanduser()
+        if Path(pack).expanduser().is_dir()
+        else (insightface_root(root) / "models" / str(pack))
     )
     if not folder.is_dir():
         return None

@@ -31,8 +31,9 @@ def providers_for(device: str, available: list[str] | None = None) -> list[Any]:
     """
     match = _DEVICE_RE.match(str(device).strip().lower())
     if match is None or (match.group(1) != "cuda" and match.group(2) is not None):
-        raise DeviceError(f"Unknown device {device!r} for face detection. Use cpu, auto, cuda or "
-                          "cuda:N.")
+        raise DeviceError(
+            f"Unknown device {device!r} for face detection. Use cpu, auto, cuda or cuda:N."
+        )
     kind, index = match.group(1), int(match.group(2) or 0)
     if available is None:
         available = list(ort.get_available_providers())
@@ -89,7 +90,8 @@ def open_session(
     if providers[0] != _CPU and _CUDA not in session.get_providers():
         logger.warning(
             "CUDA was asked for but ONNX Runtime fell back to the CPU for %s (CUDA or cuDNN "
-            "libraries not found); face detection will be slow.", path.name,
+            "libraries not found); face detection will be slow.",
+            path.name,
         )
     logger.debug("Opened %s with providers %s", path.name, session.get_providers())
     return session

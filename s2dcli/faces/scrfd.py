@@ -90,12 +90,18 @@ class ScrfdDetector(BaseDetector):
         fixed = isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0
         self.input_size = (int(width), int(height)) if fixed else tuple(int(v) for v in input_size)
         if any(v % 32 for v in self.input_size):
-            raise InputError(f"SCRFD input_size {self.input_size} must be multiples of 32, "
-                             "e.g. (640, 640).")
+            raise InputError(
+                f"SCRFD input_size {self.input_size} must be multiples of 32, e.g. (640, 640)."
+            )
         self.batched = len(outputs[0].shape) == 3 and not (isinstance(batch, int) and batch == 1)
         self._centres: dict[tuple[int, int, int], np.ndarray] = {}
-        logger.debug("SCRFD %s: input %s, %d outputs, batched=%s", self.model_path.name,
-                     self.input_size, len(outputs), self.batched)
+        logger.debug(
+            "SCRFD %s: input %s, %d outputs, batched=%s",
+            self.model_path.name,
+            self.input_size,
+            len(outputs),
+            self.batched,
+        )
 
     def _release(self) -> None:
         del self._session

@@ -114,8 +114,9 @@ class TrackState:
         if pos < len(self.frames) and self.frames[pos] == frame_index:
             return self.boxes[pos], self.scores[pos]
         if pos == 0 or pos == len(self.frames):
-            raise ValueError(f"frame {frame_index} is outside the track "
-                             f"({self.frames[0]}..{self.frames[-1]})")
+            raise ValueError(
+                f"frame {frame_index} is outside the track ({self.frames[0]}..{self.frames[-1]})"
+            )
         f0, f1 = self.frames[pos - 1], self.frames[pos]
         w = (frame_index - f0) / (f1 - f0)
         return self.boxes[pos - 1] * (1.0 - w) + self.boxes[pos] * w, float("nan")
@@ -149,8 +150,9 @@ def _first_step_cost(tracks: np.ndarray, boxes: np.ndarray, max_step: float) -> 
 
 
 def _to_cxcywh(box: np.ndarray) -> np.ndarray:
-    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2,
-                     box[2] - box[0], box[3] - box[1]], np.float64)
+    return np.array(
+        [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2, box[2] - box[0], box[3] - box[1]], np.float64
+    )
 
 
 def _to_xyxy(box: np.ndarray) -> np.ndarray:
@@ -185,8 +187,10 @@ class FaceTracker:
             ValueError: Frames or times going backwards.
         """
         if self._seen_frames and frame_index <= self._seen_frames[-1]:
-            raise ValueError(f"frame {frame_index} after frame {self._seen_frames[-1]}: "
-                             "frames must be fed in increasing order")
+            raise ValueError(
+                f"frame {frame_index} after frame {self._seen_frames[-1]}: "
+                "frames must be fed in increasing order"
+            )
         if self._seen_times and time_s < self._seen_times[-1]:
             raise ValueError(f"time {time_s} s after {self._seen_times[-1]} s: times go back")
         self._seen_frames.append(int(frame_index))
@@ -212,8 +216,9 @@ class FaceTracker:
             cost = np.where(iou >= cfg.iou_threshold, 1.0 - iou, _GATED)
             young = np.array([len(t.frames) == 1 for t in self._live])
             if young.any() and cfg.max_first_step > 0:
-                cost[young] = np.minimum(cost[young], _first_step_cost(
-                    predicted[young], boxes, cfg.max_first_step))
+                cost[young] = np.minimum(
+                    cost[young], _first_step_cost(predicted[young], boxes, cfg.max_first_step)
+                )
             rows, cols = linear_sum_assignment(cost)
             for r, c in zip(rows, cols, strict=True):
                 if cost[r, c] < _GATED:
@@ -241,8 +246,10 @@ class FaceTracker:
     def keeps(self, track: TrackState) -> bool:
         """Whether `track` passes the length rules (once true, it stays true)."""
         span = track.times[-1] - track.times[0]
-        return (len(track.frames) >= self.config.min_detections
-                and span >= self.config.min_track_seconds)
+        return (
+            len(track.frames) >= self.config.min_detections
+            and span >= self.config.min_track_seconds
+        )
 
     def close_all(self) -> list[TrackState]:
         """Close every track (the video ended); returns all tracks, in creation order."""
@@ -272,8 +279,12 @@ class FaceTracker:
         kept = []
         for track in self.close_all():
             if not self.keeps(track):
-                log.debug("dropped a track of %d detections over %.2f s from frame %d",
-                          len(track.frames), track.times[-1] - track.times[0], track.frames[0])
+                log.debug(
+                    "dropped a track of %d detections over %.2f s from frame %d",
+                    len(track.frames),
+                    track.times[-1] - track.times[0],
+                    track.frames[0],
+                )
                 continue
             kept.append(track)
         kept = self.id_order(kept)
@@ -292,13 +303,16 @@ class FaceTracker:
             times = np.asarray(frame_times, np.float64)[frames]
         else:
             times = np.interp(frames, self._seen_frames, self._seen_times)
-        return TrackFrames(face_id, frames, times.astype(np.float64), boxes.astype(np.float32),
-                           scores)
+        return TrackFrames(
+            face_id, frames, times.astype(np.float64), boxes.astype(np.float32), scores
+        )
 
 
-def track_faces(observations: Iterable[tuple[int, float, Detections]],
-                config: TrackerConfig | None = None,
-                frame_times: np.ndarray | None = None) -> list[TrackFrames]:
+def track_faces(
+    observations: Iterable[tuple[int, float, Detections]],
+    config: TrackerConfig | None = None,
+    frame_times: np.ndarray | None = None,
+) -> list[TrackFrames]:
     """Track faces over a whole video at once.
 
     Args:

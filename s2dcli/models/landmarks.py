@@ -116,8 +116,7 @@ def _lerp_align_corners(x: torch.Tensor, dim: int, size: int = LANDMARK_INPUT_SI
     w_lo = 1.0 - w_hi
     shape = [1] * x.ndim
     shape[dim] = size
-    return (x.index_select(dim, lo) * w_lo.view(shape)
-            + x.index_select(dim, hi) * w_hi.view(shape))
+    return x.index_select(dim, lo) * w_lo.view(shape) + x.index_select(dim, hi) * w_hi.view(shape)
 
 
 class LandmarkNet(nn.Module):
@@ -183,4 +182,5 @@ class LandmarkNet(nn.Module):
         # Channels-last: oneDNN's depthwise convolutions run a third faster on CPU, and its
         # results then depend neither on the thread count nor on the batch, even for few frames.
         return self.forward_features(
-            self.resize(video).contiguous(memory_format=torch.channels_last))
+            self.resize(video).contiguous(memory_format=torch.channels_last)
+        )

@@ -1,9 +1,9 @@
 """The annotation engine's application side: scan videos into face clips, classify them.
 
-    engine = Engine(Classifier(model, landmarks, device), DetectorPool(make_detector),
-                    ScanOptions(...), EngineOptions(batch_size=32, workers=2))
-    for result in engine.run(paths):   # one VideoResult per video, in input order
-        result.status, result.clips, result.scan.tracks
+engine = Engine(Classifier(model, landmarks, device), DetectorPool(make_detector),
+                ScanOptions(...), EngineOptions(batch_size=32, workers=2))
+for result in engine.run(paths):   # one VideoResult per video, in input order
+    result.status, result.clips, result.scan.tracks
 """
 
 from s2dcli.pipeline.classify import Classifier, ClipScores

@@ -59,8 +59,14 @@ class Classifier:
         compile: wrap the forward pass in `torch.compile` (first batches are slow).
     """
 
-    def __init__(self, model: S2D, landmarks: LandmarkNet, device: torch.device,
-                 precision: str = "auto", compile: bool = False) -> None:
+    def __init__(
+        self,
+        model: S2D,
+        landmarks: LandmarkNet,
+        device: torch.device,
+        precision: str = "auto",
+        compile: bool = False,
+    ) -> None:
         self.device = device
         self.precision = precision
         self.model = model.to(device).eval()
@@ -96,8 +102,10 @@ class Classifier:
         """
         expected = self.clip_shape
         if clips.dtype != torch.uint8 or tuple(clips.shape[1:]) != expected:
-            raise ValueError(f"clips must be uint8 (B, {', '.join(map(str, expected))}), "
-                             f"got {clips.dtype} {tuple(clips.shape)}")
+            raise ValueError(
+                f"clips must be uint8 (B, {', '.join(map(str, expected))}), "
+                f"got {clips.dtype} {tuple(clips.shape)}"
+            )
         count = clips.shape[0] if count is None else count
         if clips.shape[0] == 1:
             # One row takes other kernels (matrix-vector) whose last bits differ; two rows keep
@@ -106,7 +114,7 @@ class Classifier:
 
         def run(rows: list[int]) -> list[torch.Tensor]:
             whole = rows[0] == 0 and len(rows) == clips.shape[0]
-            part = clips if whole else clips[rows[0]: rows[-1] + 1]
+            part = clips if whole else clips[rows[0] : rows[-1] + 1]
             return list(self._run(part).cpu())
 
         def on_halve(size: int) -> None:

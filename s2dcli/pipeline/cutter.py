@@ -61,8 +61,14 @@ class StreamingClipCutter:
         """Crops in memory now (bounded by about clip + stride seconds of frames)."""
         return len(self._crops)
 
-    def add(self, frame_index: int, time_s: float, box_xywh: tuple[float, float, float, float],
-            score: float, crop: np.ndarray) -> None:
+    def add(
+        self,
+        frame_index: int,
+        time_s: float,
+        box_xywh: tuple[float, float, float, float],
+        score: float,
+        crop: np.ndarray,
+    ) -> None:
         """Append the track's next frame: its number, time, box `x, y, w, h`, score, crop."""
         if self._frames and frame_index <= self._frames[-1]:
             raise ValueError(f"frame {frame_index} after {self._frames[-1]}: frames go back")
@@ -88,8 +94,9 @@ class StreamingClipCutter:
                 break
             lo = max(0, bisect.bisect_left(self._times, start - _EPS) - 1)
             hi = bisect.bisect_left(self._times, start + config.clip_seconds - _EPS) + 1
-            spec = clip_for_window(self._slice(lo, hi), lo, start, config.clip_seconds,
-                                   len(self._emitted), config)
+            spec = clip_for_window(
+                self._slice(lo, hi), lo, start, config.clip_seconds, len(self._emitted), config
+            )
             out.append(self._cut(spec))
             self._emitted.append(spec)
             self._forget_before(lo)
@@ -140,5 +147,11 @@ class StreamingClipCutter:
 def _same_clip(a: ClipSpec, b: ClipSpec) -> bool:
     """Field-by-field equality in which NaN scores are equal."""
     return (a.positions, a.clip_index, a.start_frame, a.end_frame, a.start_s, a.end_s, a.box) == (
-        b.positions, b.clip_index, b.start_frame, b.end_frame, b.start_s, b.end_s, b.box
+        b.positions,
+        b.clip_index,
+        b.start_frame,
+        b.end_frame,
+        b.start_s,
+        b.end_s,
+        b.box,
     ) and (a.det_score == b.det_score or (np.isnan(a.det_score) and np.isnan(b.det_score)))

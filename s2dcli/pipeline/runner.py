@@ -165,8 +165,13 @@ class Engine:
         options: batching and parallelism.
     """
 
-    def __init__(self, classifier: Classifier, detectors: DetectorPool | None,
-                 scan: ScanOptions, options: EngineOptions | None = None) -> None:
+    def __init__(
+        self,
+        classifier: Classifier,
+        detectors: DetectorPool | None,
+        scan: ScanOptions,
+        options: EngineOptions | None = None,
+    ) -> None:
         if detectors is None and not scan.whole_frame:
             raise ValueError("a DetectorPool is needed unless scan.whole_frame is set")
         if scan.clips.num_frames != classifier.num_frames or scan.crop_size != classifier.size:
@@ -189,13 +194,24 @@ class Engine:
         pin = self.classifier.device.type == "cuda"
         depth = options.queue_clips or options.batch_size
         stream = chain_streams(
-            enumerate(paths), self._scan_one, options.workers, depth,
+            enumerate(paths),
+            self._scan_one,
+            options.workers,
+            depth,
             describe=lambda item: str(item[1]),
         )
         batches = Prefetcher(
-            collate(stream, _clip_array, options.batch_size, pad=pad, pin_memory=pin,
-                    ring_size=5, ramp=not pad),
-            depth=2, name="collate",
+            collate(
+                stream,
+                _clip_array,
+                options.batch_size,
+                pad=pad,
+                pin_memory=pin,
+                ring_size=5,
+                ramp=not pad,
+            ),
+            depth=2,
+            name="collate",
         )
         results: dict[int, list[tuple[CutClip, np.ndarray]]] = {}
         with batches:
@@ -216,15 +232,23 @@ class Engine:
             for out in scan_video(path, detector, self.scan):
                 yield index, out
         except Exception as exc:  # a detector or other failure on this video: fail it alone
-            log.warning("%s: %s: %s", path, type(exc).__name__, exc, exc_info=log.isEnabledFor(
-                logging.DEBUG))
+            log.warning(
+                "%s: %s: %s",
+                path,
+                type(exc).__name__,
+                exc,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
             yield index, VideoFailure(path, f"{type(exc).__name__}: {exc}")
         finally:
             if detector is not None and self.detectors is not None:
                 self.detectors.release(detector)
 
-    def _classify(self, batch: Batch[tuple[int, ScanItem]],
-                  results: dict[int, list[tuple[CutClip, np.ndarray]]]) -> None:
+    def _classify(
+        self,
+        batch: Batch[tuple[int, ScanItem]],
+        results: dict[int, list[tuple[CutClip, np.ndarray]]],
+    ) -> None:
         start = time.perf_counter()
         halvings = self.classifier.halvings
         scores = self.classifier(batch.data, len(batch))
@@ -235,8 +259,9 @@ class Engine:
             assert isinstance(clip, CutClip)
             results.setdefault(index, []).append((clip, probs))
 
-    def _finish(self, index: int, path: Path, end: ScanItem,
-                clips: list[tuple[CutClip, np.ndarray]]) -> VideoResult:
+    def _finish(
+        self, index: int, path: Path, end: ScanItem, clips: list[tuple[CutClip, np.ndarray]]
+    ) -> VideoResult:
         stats = self.stats
         stats.videos += 1
         stats.peak_rss_bytes = max(stats.peak_rss_bytes, peak_rss_bytes())

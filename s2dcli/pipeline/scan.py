@@ -125,8 +125,9 @@ def scan_video(
 class _Scan:
     """The state of one video's pass (see `scan_video`)."""
 
-    def __init__(self, info: VideoInfo, detector: FaceDetector | None,
-                 options: ScanOptions) -> None:
+    def __init__(
+        self, info: VideoInfo, detector: FaceDetector | None, options: ScanOptions
+    ) -> None:
         if detector is None and not options.whole_frame:
             raise ValueError("a detector is needed unless whole_frame=True")
         self.info = info
@@ -177,8 +178,11 @@ class _Scan:
         tracks = []
         for serial, face_id in face_ids.items():
             frames = self.finished[serial][1].track_frames()
-            tracks.append(TrackFrames(face_id, frames.frame_indices, frames.times_s,
-                                      frames.boxes, frames.scores))
+            tracks.append(
+                TrackFrames(
+                    face_id, frames.frame_indices, frames.times_s, frames.boxes, frames.scores
+                )
+            )
         yield VideoScan(self.info, self.frames, face_ids, tracks, dict(self.timings))
 
     def _detect(self, frame: Frame) -> None:
@@ -191,7 +195,9 @@ class _Scan:
         for track in self.tracker.live:
             if track.serial not in self.cutters:
                 self.cutters[track.serial] = (
-                    track, StreamingClipCutter(track.serial, self.options.clips))
+                    track,
+                    StreamingClipCutter(track.serial, self.options.clips),
+                )
 
     def _settle(self, frontier: int | None) -> Iterator[CutClip]:
         """Crop the frames up to `frontier` (all when None) for every track covering them."""
@@ -205,8 +211,12 @@ class _Scan:
                     continue
                 box, score = track.box_at(frame.index)
                 crop = crop_face(frame.image, box, options.crop_size, options.margin)
-                xywh = (float(box[0]), float(box[1]), float(box[2] - box[0]),
-                        float(box[3] - box[1]))
+                xywh = (
+                    float(box[0]),
+                    float(box[1]),
+                    float(box[2] - box[0]),
+                    float(box[3] - box[1]),
+                )
                 cutter.add(frame.index, frame.pts_s, xywh, score, crop)
             self.timings["crop"] += time.perf_counter() - start
             for track, cutter in self.cutters.values():

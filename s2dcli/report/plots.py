@@ -42,8 +42,16 @@ CLASS_COLOURS = {
     "contempt": "#a6761d",
 }
 _TAB10 = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
 )
 # A timeline draws at most this many faces (those with the most clips), so the PNG stays a
 # size a browser shows; the title says how many were left out.
@@ -111,8 +119,15 @@ def plot_timeline(clips: pd.DataFrame, classes: Sequence[str], path: Path, title
         centre = ((rows["start_s"] + rows["end_s"]) / 2.0).to_numpy(np.float64)
         marker = "o" if len(rows) <= 30 else None
         for c in classes:
-            ax.plot(centre, rows[f"p_{c}"].to_numpy(np.float64), color=colours[c], lw=1.4,
-                    marker=marker, markersize=3.5, label=_plain(c))
+            ax.plot(
+                centre,
+                rows[f"p_{c}"].to_numpy(np.float64),
+                color=colours[c],
+                lw=1.4,
+                marker=marker,
+                markersize=3.5,
+                label=_plain(c),
+            )
         ax.set_ylim(-0.02, 1.02)
         ax.set_ylabel(f"face {int(face_id)}")
         ax.grid(alpha=0.3)
@@ -123,8 +138,14 @@ def plot_timeline(clips: pd.DataFrame, classes: Sequence[str], path: Path, title
     heading = _plain(title) + (f"  ({n} of {len(counts)} faces shown)" if left_out else "")
     fig.suptitle(heading, fontsize=10)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(classes), 8),
-               fontsize=8, frameon=False)
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=min(len(classes), 8),
+        fontsize=8,
+        frameon=False,
+    )
     return _save(fig, path)
 
 
@@ -153,8 +174,9 @@ def plot_label_distribution(clips: pd.DataFrame, classes: Sequence[str], path: P
     ax.set_ylim(0.0, 1.05)
     ax.set_ylabel("share of face time")
     videos = clips["video"].nunique() if "video" in clips.columns else 0
-    ax.set_title(f"Labels over {_count(len(clips), 'clip')} in {_count(videos, 'video')}",
-                 fontsize=10)
+    ax.set_title(
+        f"Labels over {_count(len(clips), 'clip')} in {_count(videos, 'video')}", fontsize=10
+    )
     if clips.empty:
         ax.text(0.5, 0.5, "no clips", ha="center", va="center", transform=ax.transAxes)
     return _save(fig, path)

@@ -50,8 +50,17 @@ class VideoMeta:
 def SUMMARY_COLUMNS(classes: Sequence[str]) -> list[str]:  # upper case: a column list, by name
     """The summary's columns, in order, for the model's ordered class list."""
     return [
-        "video", "status", "error", "duration_s", "fps", "frames", "faces", "clips",
-        "dominant_label", *[f"share_{c}" for c in classes], "face_labels",
+        "video",
+        "status",
+        "error",
+        "duration_s",
+        "fps",
+        "frames",
+        "faces",
+        "clips",
+        "dominant_label",
+        *[f"share_{c}" for c in classes],
+        "face_labels",
     ]
 
 

@@ -14,5 +14,13 @@ from s2dcli.review.labelfile import LABEL_COLUMNS
 from s2dcli.review.run import ReviewOptions, ReviewResult, review
 from s2dcli.review.selection import STRATEGIES, SelectOptions, select_clips, uncertainty
 
-__all__ = ["LABEL_COLUMNS", "STRATEGIES", "ReviewOptions", "ReviewResult", "SelectOptions",
-           "review", "select_clips", "uncertainty"]
+__all__ = [
+    "LABEL_COLUMNS",
+    "STRATEGIES",
+    "ReviewOptions",
+    "ReviewResult",
+    "SelectOptions",
+    "review",
+    "select_clips",
+    "uncertainty",
+]

@@ -54,9 +54,13 @@ def frame_positions(start_frame: int, end_frame: int, count: int) -> list[int]:
     return sorted({round(float(s)) for s in spots})
 
 
-def write_strips(chosen: pd.DataFrame, videos: Mapping[str, Path], folder: Path,
-                 options: StripOptions | None = None,
-                 on_video: Callable[[int, int], None] | None = None) -> dict[object, str]:
+def write_strips(
+    chosen: pd.DataFrame,
+    videos: Mapping[str, Path],
+    folder: Path,
+    options: StripOptions | None = None,
+    on_video: Callable[[int, int], None] | None = None,
+) -> dict[object, str]:
     """Write one strip per chosen clip into `folder` (`0001.jpg`, ... in `chosen`'s order).
 
     Args:
@@ -81,9 +85,10 @@ def write_strips(chosen: pd.DataFrame, videos: Mapping[str, Path], folder: Path,
         if path is None:
             log.warning("%s: the video is not available; its cards show no frames", video)
         else:
-            wanted = {index: frame_positions(int(row.start_frame), int(row.end_frame),
-                                             options.frames)
-                      for index, row in zip(rows.index, rows.itertuples(), strict=True)}
+            wanted = {
+                index: frame_positions(int(row.start_frame), int(row.end_frame), options.frames)
+                for index, row in zip(rows.index, rows.itertuples(), strict=True)
+            }
             try:
                 crops = _crops(path, rows, wanted, options, open_video)
             except VideoDecodeError as exc:
@@ -91,17 +96,22 @@ def write_strips(chosen: pd.DataFrame, videos: Mapping[str, Path], folder: Path,
                 crops = {}
             for index, images in crops.items():
                 if images:
-                    _write_jpeg(folder / names[index], np.concatenate(images, axis=1),
-                                options.quality)
+                    _write_jpeg(
+                        folder / names[index], np.concatenate(images, axis=1), options.quality
+                    )
                     out[index] = f"{folder.name}/{names[index]}"
         if on_video is not None:
             on_video(done, len(groups))
     return out
 
 
-def _crops(path: Path, rows: pd.DataFrame, wanted: dict[object, list[int]],
-           options: StripOptions, open_video: Callable[..., object]
-           ) -> dict[object, list[np.ndarray]]:
+def _crops(
+    path: Path,
+    rows: pd.DataFrame,
+    wanted: dict[object, list[int]],
+    options: StripOptions,
+    open_video: Callable[..., object],
+) -> dict[object, list[np.ndarray]]:
     by_frame: dict[int, list[object]] = {}
     for index, positions in wanted.items():
         for position in positions:
@@ -112,8 +122,9 @@ def _crops(path: Path, rows: pd.DataFrame, wanted: dict[object, list[int]],
     with open_video(path, timeout_s=options.timeout_s) as reader:  # type: ignore[attr-defined]
         for frame in reader:
             for index in by_frame.get(frame.index, ()):
-                crops[index].append(crop_face(frame.image, boxes[index], options.size,
-                                              options.margin))
+                crops[index].append(
+                    crop_face(frame.image, boxes[index], options.size, options.margin)
+                )
             if frame.index >= last:
                 break
     return crops
@@ -128,8 +139,9 @@ def _xyxy(row: object) -> np.ndarray:
 def _write_jpeg(path: Path, image: np.ndarray, quality: int) -> None:
     import cv2
 
-    ok, data = cv2.imencode(".jpg", np.ascontiguousarray(image[..., ::-1]),
-                            [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    ok, data = cv2.imencode(
+        ".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
     if not ok:  # pragma: no cover - OpenCV encodes any uint8 BGR image
         raise RuntimeError(f"OpenCV could not encode {path.name}")
     tmp = path.with_name(f".{path.name}.tmp")

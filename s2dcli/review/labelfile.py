@@ -34,9 +34,15 @@ def number(value: float, digits: int) -> str:
 def label_rows(chosen: pd.DataFrame) -> list[list[str]]:
     """One row of `LABEL_COLUMNS` (as text) per chosen clip, labelled with its prediction."""
     return [
-        [clean(str(row.video)), number(row.start_s, 3), number(row.end_s, 3),
-         str(int(row.face_id)), clean(str(row.label)), clean(str(row.label)),
-         number(row.confidence, 4)]
+        [
+            clean(str(row.video)),
+            number(row.start_s, 3),
+            number(row.end_s, 3),
+            str(int(row.face_id)),
+            clean(str(row.label)),
+            clean(str(row.label)),
+            number(row.confidence, 4),
+        ]
         for row in chosen.itertuples(index=False)
     ]
 
@@ -65,5 +71,12 @@ def write_labels(path: Path, rows: Iterable[Sequence[str]]) -> Path:
     return write_atomic(path, csv_text(rows))
 
 
-__all__ = ["LABEL_COLUMN", "LABEL_COLUMNS", "csv_field", "csv_text", "label_rows",
-           "number", "write_labels"]
+__all__ = [
+    "LABEL_COLUMN",
+    "LABEL_COLUMNS",
+    "csv_field",
+    "csv_text",
+    "label_rows",
+    "number",
+    "write_labels",
+]

@@ -79,13 +79,20 @@ def check_folder(folder: Path, overwrite: bool) -> None:
         raise InputError(f"{folder} exists and is not a folder; give -o a folder.")
     existing = [folder / n for n in ("labels.csv", "index.html") if (folder / n).exists()]
     if existing and not overwrite:
-        raise InputError(f"{existing[0]} already exists (it may hold corrections); use "
-                         "--overwrite to replace the review, or another -o folder.")
+        raise InputError(
+            f"{existing[0]} already exists (it may hold corrections); use "
+            "--overwrite to replace the review, or another -o folder."
+        )
 
 
-def review(results: str | os.PathLike[str], folder: str | os.PathLike[str], *,
-           videos: Sequence[str] | None = None, options: ReviewOptions | None = None,
-           on_video: Callable[[int, int], None] | None = None) -> ReviewResult:
+def review(
+    results: str | os.PathLike[str],
+    folder: str | os.PathLike[str],
+    *,
+    videos: Sequence[str] | None = None,
+    options: ReviewOptions | None = None,
+    on_video: Callable[[int, int], None] | None = None,
+) -> ReviewResult:
     """Choose clips to review from an annotate output and write the review folder.
 
     Args:
@@ -110,9 +117,13 @@ def review(results: str | os.PathLike[str], folder: str | os.PathLike[str], *,
     for old in (out / "crops").glob("[0-9][0-9][0-9][0-9].jpg"):
         old.unlink()
     margin = 1.0 if run.whole_frame else StripOptions.margin
-    strips = write_strips(chosen, run.videos, out / "crops",
-                          StripOptions(frames=options.frames, size=options.crop_size,
-                                       margin=margin), on_video)
+    strips = write_strips(
+        chosen,
+        run.videos,
+        out / "crops",
+        StripOptions(frames=options.frames, size=options.crop_size, margin=margin),
+        on_video,
+    )
     rows = label_rows(chosen)
     cards = _cards(chosen, rows, run.classes, strips)
     commands = next_commands(run, out, videos)
@@ -122,25 +133,44 @@ def review(results: str | os.PathLike[str], folder: str | os.PathLike[str], *,
         title=f"s2d review: {len(chosen)} clips of {run.results.name}",
         strategy=options.strategy,
         source=f"{run.results} ({len(run.clips)} clips, seed {options.seed})",
-        commands=commands, colours=class_colours(run.classes))
+        commands=commands,
+        colours=class_colours(run.classes),
+    )
     write_labels(out / "labels.csv", rows)
     write_sheet(out / "index.html", cards, run.classes, info)
-    result = ReviewResult(out, chosen, int(chosen["video"].nunique()), run.missing,
-                          len(chosen) - len(strips), commands)
+    result = ReviewResult(
+        out,
+        chosen,
+        int(chosen["video"].nunique()),
+        run.missing,
+        len(chosen) - len(strips),
+        commands,
+    )
     _write_record(out / "review.json", run, options, result)
     return result
 
 
-def _cards(chosen: pd.DataFrame, rows: list[list[str]], classes: list[str],
-           strips: dict[object, str]) -> list[Card]:
+def _cards(
+    chosen: pd.DataFrame, rows: list[list[str]], classes: list[str], strips: dict[object, str]
+) -> list[Card]:
     probs = chosen[probability_columns(chosen)].to_numpy(np.float64)
     lookup = {c: i for i, c in enumerate(classes)}
     cards = []
     for k, (index, row) in enumerate(zip(chosen.index, chosen.itertuples(), strict=True)):
         predicted = lookup.get(str(row.label), int(np.argmax(probs[k])))
-        cards.append(Card(rows[k], str(row.video), int(row.face_id), float(row.start_s),
-                          float(row.end_s), predicted, probs[k].tolist(),
-                          float(row.uncertainty), strips.get(index)))
+        cards.append(
+            Card(
+                rows[k],
+                str(row.video),
+                int(row.face_id),
+                float(row.start_s),
+                float(row.end_s),
+                predicted,
+                probs[k].tolist(),
+                float(row.uncertainty),
+                strips.get(index),
+            )
+        )
     return cards
 
 
@@ -156,12 +186,41 @@ def next_commands(run: AnnotateRun, out: Path, videos: Sequence[str] | None) -> 
     data = run.data_args()
     labels = run.options.get("labels")
     classes = ["--classes", str(labels)] if labels else []
-    train = ["s2d", "train", "--labels", str(out / "labels.csv"), *root, "--init",
-             run.weights, *run.model_config_args(), *data, "--out", "runs/review"]
-    before = ["s2d", "evaluate", "--labels", "held_out.csv", *root, "--weights", run.weights,
-              *run.model_config_args(), *classes, *data]
-    after = ["s2d", "evaluate", "--labels", "held_out.csv", *root, "--weights",
-             "runs/review/best.pth", *data]
+    train = [
+        "s2d",
+        "train",
+        "--labels",
+        str(out / "labels.csv"),
+        *root,
+        "--init",
+        run.weights,
+        *run.model_config_args(),
+        *data,
+        "--out",
+        "runs/review",
+    ]
+    before = [
+        "s2d",
+        "evaluate",
+        "--labels",
+        "held_out.csv",
+        *root,
+        "--weights",
+        run.weights,
+        *run.model_config_args(),
+        *classes,
+        *data,
+    ]
+    after = [
+        "s2d",
+        "evaluate",
+        "--labels",
+        "held_out.csv",
+        *root,
+        "--weights",
+        "runs/review/best.pth",
+        *data,
+    ]
     return [shlex.join(c) for c in (train, before, after)]
 
 
@@ -170,8 +229,9 @@ def _record_roots(run: AnnotateRun) -> list[Path]:
     return [Path(str(p)) for p in inputs] if isinstance(inputs, list) else []
 
 
-def _write_record(path: Path, run: AnnotateRun, options: ReviewOptions,
-                  result: ReviewResult) -> None:
+def _write_record(
+    path: Path, run: AnnotateRun, options: ReviewOptions, result: ReviewResult
+) -> None:
     chosen = result.chosen
     record = {
         "s2dcli": __version__,
@@ -186,10 +246,16 @@ def _write_record(path: Path, run: AnnotateRun, options: ReviewOptions,
         "model": run.weights,
         "commands": result.commands,
         "selection": [
-            {"rank": int(r.rank), "video": str(r.video), "face_id": int(r.face_id),
-             "clip_index": int(r.clip_index) if "clip_index" in chosen.columns else None,
-             "start_s": float(r.start_s), "end_s": float(r.end_s), "label": str(r.label),
-             "uncertainty": round(float(r.uncertainty), 6)}
+            {
+                "rank": int(r.rank),
+                "video": str(r.video),
+                "face_id": int(r.face_id),
+                "clip_index": int(r.clip_index) if "clip_index" in chosen.columns else None,
+                "start_s": float(r.start_s),
+                "end_s": float(r.end_s),
+                "label": str(r.label),
+                "uncertainty": round(float(r.uncertainty), 6),
+            }
             for r in chosen.itertuples()
         ],
     }

@@ -49,8 +49,7 @@ class SelectOptions:
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
-            raise InputError(f"Unknown strategy {self.strategy!r}: use "
-                             f"{', '.join(STRATEGIES)}.")
+            raise InputError(f"Unknown strategy {self.strategy!r}: use {', '.join(STRATEGIES)}.")
         if self.budget < 1:
             raise InputError(f"The budget must be at least 1 clip, got {self.budget}.")
         if self.per_video_cap is not None and self.per_video_cap < 1:
@@ -105,16 +104,17 @@ def select_clips(clips: pd.DataFrame, options: SelectOptions) -> pd.DataFrame:
     missing = [c for c in needed if c not in clips.columns]
     if missing or not probability_columns(clips):
         absent = ", ".join(missing + ([] if probability_columns(clips) else ["p_<class>"]))
-        raise InputError(f"The clip table lacks the column(s) {absent}; give review the "
-                         "results file `s2d annotate` wrote.")
+        raise InputError(
+            f"The clip table lacks the column(s) {absent}; give review the "
+            "results file `s2d annotate` wrote."
+        )
     canonical = clips.sort_values(["video", "face_id", "start_s", "end_s"], kind="stable")
     probs = canonical[probability_columns(canonical)].to_numpy(np.float64)
     score = uncertainty(probs, options.strategy, options.seed)
     tie = np.random.default_rng([options.seed, 0]).random(len(canonical))
     order = np.lexsort((tie, -score))  # most uncertain first, ties by the seeded draw
     ranked = canonical.iloc[order]
-    chosen = _spread([_Candidate.of(row) for row in ranked.itertuples(index=False)],
-                     options)
+    chosen = _spread([_Candidate.of(row) for row in ranked.itertuples(index=False)], options)
     picked = ranked.iloc[chosen].copy()
     picked["uncertainty"] = score[order][chosen]
     picked["rank"] = np.arange(1, len(chosen) + 1)
@@ -132,8 +132,13 @@ class _Candidate:
     @classmethod
     def of(cls, row: object) -> _Candidate:
         video = str(row.video)  # type: ignore[attr-defined]
-        return cls(video, (video, int(row.face_id)),  # type: ignore[attr-defined]
-                   str(row.label), float(row.start_s), float(row.end_s))  # type: ignore[attr-defined]
+        return cls(
+            video,
+            (video, int(row.face_id)),  # type: ignore[attr-defined]
+            str(row.label),
+            float(row.start_s),
+            float(row.end_s),
+        )  # type: ignore[attr-defined]
 
 
 def _spread(candidates: Sequence[_Candidate], options: SelectOptions) -> list[int]:
@@ -141,13 +146,18 @@ def _spread(candidates: Sequence[_Candidate], options: SelectOptions) -> list[in
     budget = min(options.budget, len(candidates))
     if budget == 0:
         return []
-    shares = (math.ceil(budget / len({c.video for c in candidates})),
-              math.ceil(budget / len({c.face for c in candidates})),
-              math.ceil(budget / len({c.label for c in candidates})))
+    shares = (
+        math.ceil(budget / len({c.video for c in candidates})),
+        math.ceil(budget / len({c.face for c in candidates})),
+        math.ceil(budget / len({c.label for c in candidates})),
+    )
     hard_cap = options.per_video_cap
     picked: list[int] = []
     counts: tuple[Counter[object], Counter[object], Counter[object]] = (
-        Counter(), Counter(), Counter())
+        Counter(),
+        Counter(),
+        Counter(),
+    )
     spans: dict[tuple[str, int], list[tuple[float, float]]] = {}
     remaining = list(range(len(candidates)))
     passes = 1
@@ -162,8 +172,9 @@ def _spread(candidates: Sequence[_Candidate], options: SelectOptions) -> list[in
                 break
             keys = (c.video, c.face, c.label)
             need = max(counts[k][key] // shares[k] for k, key in enumerate(keys)) + 1
-            overlaps = passes == 1 and any(c.start_s < end and start < c.end_s
-                                           for start, end in spans.get(c.face, ()))
+            overlaps = passes == 1 and any(
+                c.start_s < end and start < c.end_s for start, end in spans.get(c.face, ())
+            )
             if need > passes or overlaps:
                 left.append(i)
                 wait = max(need, 2) if overlaps else need

@@ -106,8 +106,7 @@ def render_sheet(cards: Sequence[Card], classes: Sequence[str], info: SheetInfo)
     return "\n".join(parts)
 
 
-def write_sheet(path: Path, cards: Sequence[Card], classes: Sequence[str],
-                info: SheetInfo) -> Path:
+def write_sheet(path: Path, cards: Sequence[Card], classes: Sequence[str], info: SheetInfo) -> Path:
     """Write the page atomically (UTF-8); returns `path`."""
     page = render_sheet(cards, classes, info)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,8 +119,10 @@ def _card(n: int, card: Card, classes: Sequence[str], info: SheetInfo) -> str:
     span = f"{number(card.start_s, 2)}\u2013{number(card.end_s, 2)} s"
     lines = [f'<article class="card" id="card-{n}" data-n="{n}">']
     if card.strip is not None:
-        lines.append(f'<img class="strip" src="{_esc(quote(card.strip, safe="/"))}" '
-                     f'alt="frames of clip {n}" loading="lazy">')
+        lines.append(
+            f'<img class="strip" src="{_esc(quote(card.strip, safe="/"))}" '
+            f'alt="frames of clip {n}" loading="lazy">'
+        )
     else:
         lines.append('<div class="noframes">no frames (video not found or unreadable)</div>')
     lines += [
@@ -140,10 +141,14 @@ def _card(n: int, card: Card, classes: Sequence[str], info: SheetInfo) -> str:
             f'<label class="{kind}"><input type="radio" name="c{n}" value="{i}"{checked}>'
             f'<span class="name">{_esc(name)}</span><span class="track"><span class="fill" '
             f'style="width:{100 * p:.1f}%;background:{_esc(_colour(colour))}"></span></span>'
-            f'<span class="p">{p:.2f}</span></label>')
-    lines += [f'<label class="bar skip"><input type="radio" name="c{n}" value="">'
-              '<span class="name">skip (leave out)</span></label>',
-              "</fieldset>", "</article>"]
+            f'<span class="p">{p:.2f}</span></label>'
+        )
+    lines += [
+        f'<label class="bar skip"><input type="radio" name="c{n}" value="">'
+        '<span class="name">skip (leave out)</span></label>',
+        "</fieldset>",
+        "</article>",
+    ]
     return "\n".join(lines)
 
 
@@ -156,10 +161,13 @@ def _score(strategy: str, value: float) -> str:
 
 
 def _footer(info: SheetInfo) -> str:
-    lines = ["<footer>", "<h2>Then</h2>",
-             "<p>Save labels.csv (the browser puts it with your downloads: use it in place of "
-             "the labels.csv beside this page), then fine-tune and compare on held-out "
-             "clips:</p>"]
+    lines = [
+        "<footer>",
+        "<h2>Then</h2>",
+        "<p>Save labels.csv (the browser puts it with your downloads: use it in place of "
+        "the labels.csv beside this page), then fine-tune and compare on held-out "
+        "clips:</p>",
+    ]
     if info.commands:
         lines.append("<pre>" + "\n".join(_esc(c) for c in info.commands) + "</pre>")
     lines.append("</footer>")
@@ -168,8 +176,11 @@ def _footer(info: SheetInfo) -> str:
 
 def _colour(text: str) -> str:
     """A CSS colour from our own table; anything unexpected becomes grey."""
-    ok = text.startswith("#") and len(text) in (4, 7) and all(
-        c in "0123456789abcdefABCDEF" for c in text[1:])
+    ok = (
+        text.startswith("#")
+        and len(text) in (4, 7)
+        and all(c in "0123456789abcdefABCDEF" for c in text[1:])
+    )
     return text if ok else "#888888"
 
 

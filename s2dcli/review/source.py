@@ -24,8 +24,20 @@ from s2dcli.review.selection import probability_columns
 
 log = logging.getLogger("s2d.review")
 
-REQUIRED = ("video", "face_id", "start_frame", "end_frame", "start_s", "end_s", "label",
-            "confidence", "box_x", "box_y", "box_w", "box_h")
+REQUIRED = (
+    "video",
+    "face_id",
+    "start_frame",
+    "end_frame",
+    "start_s",
+    "end_s",
+    "label",
+    "confidence",
+    "box_x",
+    "box_y",
+    "box_w",
+    "box_h",
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +83,12 @@ class AnnotateRun:
         """The run's landmark weights and face options, as train and evaluate take them."""
         defaults = {"faces": "auto", "detect_every": 5, "min_face": 20.0}
         args: list[str] = []
-        for key, flag in (("landmark_weights", "--landmark-weights"), ("faces", "--faces"),
-                          ("detect_every", "--detect-every"), ("min_face", "--min-face")):
+        for key, flag in (
+            ("landmark_weights", "--landmark-weights"),
+            ("faces", "--faces"),
+            ("detect_every", "--detect-every"),
+            ("min_face", "--min-face"),
+        ):
             value = self.options.get(key)
             if value not in (None, "") and value != defaults.get(key):
                 args += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
@@ -92,8 +108,12 @@ def read_clip_table(path: Path) -> pd.DataFrame:
         elif suffix in (".jsonl", ".ndjson"):
             frame = pd.read_json(path, lines=True, dtype=False)
         else:
-            frame = pd.read_csv(path, keep_default_na=False, na_values=[""],
-                                dtype={"video": str, "label": str, "model": str})
+            frame = pd.read_csv(
+                path,
+                keep_default_na=False,
+                na_values=[""],
+                dtype={"video": str, "label": str, "model": str},
+            )
     except FileNotFoundError:
         raise InputError(f"No such results file: {str(path)!r}.") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
@@ -101,8 +121,10 @@ def read_clip_table(path: Path) -> pd.DataFrame:
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing or not probability_columns(frame):
         absent = ", ".join(missing + ([] if probability_columns(frame) else ["p_<class>"]))
-        raise InputError(f"{path} is not an `s2d annotate` results file (no {absent} "
-                         "column); pass the -o file of annotate.")
+        raise InputError(
+            f"{path} is not an `s2d annotate` results file (no {absent} "
+            "column); pass the -o file of annotate."
+        )
     if frame.empty:
         raise InputError(f"{path} has no clips: there is nothing to review.")
     frame["video"] = frame["video"].astype(str)
@@ -110,8 +132,7 @@ def read_clip_table(path: Path) -> pd.DataFrame:
     return frame
 
 
-def load_run(results: str | os.PathLike[str],
-             videos: list[str] | None = None) -> AnnotateRun:
+def load_run(results: str | os.PathLike[str], videos: list[str] | None = None) -> AnnotateRun:
     """Read the clip table and run record, and find the videos.
 
     Args:
@@ -132,17 +153,20 @@ def load_run(results: str | os.PathLike[str],
     names = list(dict.fromkeys(clips["video"]))
     inputs = list(videos) if videos else _recorded_inputs(record)
     if not inputs:
-        raise InputError(f"Cannot tell where the videos of {path} are (its run record names "
-                         "no inputs); pass --videos with the paths given to annotate.")
+        raise InputError(
+            f"Cannot tell where the videos of {path} are (its run record names "
+            "no inputs); pass --videos with the paths given to annotate."
+        )
     found = _find(inputs, names, options)
     missing = [n for n in names if n not in found]
     if len(missing) == len(names):
-        raise InputError(f"None of the {len(names)} videos of {path} is under "
-                         f"{', '.join(map(repr, inputs))} (e.g. {names[0]!r}); pass --videos "
-                         "with the paths given to annotate.")
+        raise InputError(
+            f"None of the {len(names)} videos of {path} is under "
+            f"{', '.join(map(repr, inputs))} (e.g. {names[0]!r}); pass --videos "
+            "with the paths given to annotate."
+        )
     for name in missing:
-        log.warning("video %r not found under %s: its clips are left out", name,
-                    ", ".join(inputs))
+        log.warning("video %r not found under %s: its clips are left out", name, ", ".join(inputs))
     return AnnotateRun(path, clips, classes, record, found, missing)
 
 
@@ -177,8 +201,9 @@ def _find(inputs: list[str], names: list[str], options: dict[str, object]) -> di
     """Video name -> path: by discovering `inputs` as annotate did, then as root folders."""
     wanted = set(names)
     found: dict[str, Path] = {}
-    extensions = parse_extensions(options.get("ext") if isinstance(options.get("ext"), str)
-                                  else None)
+    extensions = parse_extensions(
+        options.get("ext") if isinstance(options.get("ext"), str) else None
+    )
     recursive = bool(options.get("recursive", True))
     try:
         for item in find_videos(inputs, extensions, recursive):

@@ -53,8 +53,9 @@ class SampleError(InputError):
     """A labelled sample that cannot be turned into a clip (no face in its range, say)."""
 
 
-def extract_clip(sample: LabelledClip, detector: FaceDetector | None,
-                 options: ExtractOptions) -> np.ndarray:
+def extract_clip(
+    sample: LabelledClip, detector: FaceDetector | None, options: ExtractOptions
+) -> np.ndarray:
     """The `(T, S, S, 3)` uint8 clip of one sample (see the module docstring).
 
     Raises:
@@ -68,8 +69,9 @@ def extract_clip(sample: LabelledClip, detector: FaceDetector | None,
     return _crop(sample.video, positions, track, options)
 
 
-def _survey(path: Path, detector: FaceDetector | None,
-            options: ExtractOptions) -> tuple[np.ndarray, list[TrackFrames]]:
+def _survey(
+    path: Path, detector: FaceDetector | None, options: ExtractOptions
+) -> tuple[np.ndarray, list[TrackFrames]]:
     """Frame times, and the face tracks when faces are detected."""
     times: list[float] = []
     observations = []
@@ -81,8 +83,7 @@ def _survey(path: Path, detector: FaceDetector | None,
                 assert detector is not None, "a detector is needed unless faces='none'"
                 observations.append((frame.index, frame.pts_s, detector.detect(frame.image)))
             last = frame
-        if (last is not None and not options.whole_frame
-                and last.index % options.detect_every != 0):
+        if last is not None and not options.whole_frame and last.index % options.detect_every != 0:
             assert detector is not None
             observations.append((last.index, last.pts_s, detector.detect(last.image)))
     frame_times = np.asarray(times, np.float64)
@@ -97,13 +98,16 @@ def _range(sample: LabelledClip, times: np.ndarray) -> tuple[float, float]:
     if sample.start_s is None or sample.end_s is None:
         return float(times[0]), video_end
     if sample.start_s >= video_end:
-        raise SampleError(f"{sample.video} (line {sample.line}): starts at {sample.start_s:g} s "
-                          f"but the video ends at {video_end:.2f} s.")
+        raise SampleError(
+            f"{sample.video} (line {sample.line}): starts at {sample.start_s:g} s "
+            f"but the video ends at {video_end:.2f} s."
+        )
     return float(sample.start_s), min(float(sample.end_s), video_end)
 
 
-def _choose_track(sample: LabelledClip, tracks: list[TrackFrames], start: float,
-                  end: float) -> TrackFrames:
+def _choose_track(
+    sample: LabelledClip, tracks: list[TrackFrames], start: float, end: float
+) -> TrackFrames:
     where = f"{sample.video} (line {sample.line})"
     if sample.face_id is not None:
         for track in tracks:
@@ -124,8 +128,9 @@ def _choose_track(sample: LabelledClip, tracks: list[TrackFrames], start: float,
     return best
 
 
-def _positions(times: np.ndarray, track: TrackFrames | None, start: float, end: float,
-               t: int) -> np.ndarray:
+def _positions(
+    times: np.ndarray, track: TrackFrames | None, start: float, end: float, t: int
+) -> np.ndarray:
     """Frame indices of the T frames on screen at the centres of T equal slices of the range,
     kept within the track's frames."""
     samples = start + (np.arange(t) + 0.5) * ((end - start) / t)
@@ -135,8 +140,9 @@ def _positions(times: np.ndarray, track: TrackFrames | None, start: float, end: 
     return frames.astype(np.int64)
 
 
-def _crop(path: Path, positions: np.ndarray, track: TrackFrames | None,
-          options: ExtractOptions) -> np.ndarray:
+def _crop(
+    path: Path, positions: np.ndarray, track: TrackFrames | None, options: ExtractOptions
+) -> np.ndarray:
     wanted = {int(p) for p in positions}
     crops: dict[int, np.ndarray] = {}
     with open_video(path, options.backend, options.timeout_s) as video:  # type: ignore[arg-type]
@@ -182,14 +188,19 @@ class ClipCache:
         ident = (str(sample.video.resolve()), stat.st_size, stat.st_mtime_ns)
         if ident not in self._digests:
             self._digests[ident] = file_digest(sample.video)
-        payload = {"video": self._digests[ident], "start_s": sample.start_s,
-                   "end_s": sample.end_s, "face_id": sample.face_id,
-                   "options": asdict(options)}
+        payload = {
+            "video": self._digests[ident],
+            "start_s": sample.start_s,
+            "end_s": sample.end_s,
+            "face_id": sample.face_id,
+            "options": asdict(options),
+        }
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def get(self, sample: LabelledClip, detector: FaceDetector | None,
-            options: ExtractOptions) -> np.ndarray:
+    def get(
+        self, sample: LabelledClip, detector: FaceDetector | None, options: ExtractOptions
+    ) -> np.ndarray:
         """The sample's clip, from the cache or extracted (and then stored atomically)."""
         key = self.key(sample, options)
         path = self.root / key[:2] / f"{key}.npy"

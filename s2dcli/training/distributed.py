@@ -49,8 +49,9 @@ def distributed_from_env() -> Distributed:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return Distributed()
-    return Distributed(int(os.environ.get("RANK", "0")), world,
-                       int(os.environ.get("LOCAL_RANK", "0")))
+    return Distributed(
+        int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
+    )
 
 
 def init_distributed(device: torch.device) -> tuple[Distributed, torch.device]:

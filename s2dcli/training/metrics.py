@@ -65,9 +65,15 @@ def metrics_from_confusion(confusion: np.ndarray) -> Metrics:
     with np.errstate(divide="ignore", invalid="ignore"):
         recall = np.where(present, hits / support, np.nan)
         precision = np.where(predicted_count > 0, hits / predicted_count, 0.0)
-        f1 = np.where(present, np.where(precision + np.nan_to_num(recall) > 0,
-                                        2 * precision * recall / (precision + recall), 0.0),
-                      np.nan)
+        f1 = np.where(
+            present,
+            np.where(
+                precision + np.nan_to_num(recall) > 0,
+                2 * precision * recall / (precision + recall),
+                0.0,
+            ),
+            np.nan,
+        )
     total = int(support.sum())
     if total == 0:
         nan = float("nan")
@@ -77,5 +83,8 @@ def metrics_from_confusion(confusion: np.ndarray) -> Metrics:
         war=float(hits.sum() / total),
         macro_f1=float(np.nanmean(f1)),
         weighted_f1=float(np.nansum(f1 * support) / total),
-        recall=recall, f1=f1, support=support, confusion=confusion,
+        recall=recall,
+        f1=f1,
+        support=support,
+        confusion=confusion,
     )

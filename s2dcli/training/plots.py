@@ -49,8 +49,15 @@ def plot_confusion(confusion: np.ndarray, classes: Sequence[str], path: Path) ->
     ax.set_ylabel("true")
     for i in range(n):
         for j in range(n):
-            ax.text(j, i, str(int(confusion[i, j])), ha="center", va="center",
-                    color="white" if share[i, j] > 0.5 else "black", fontsize=8)
+            ax.text(
+                j,
+                i,
+                str(int(confusion[i, j])),
+                ha="center",
+                va="center",
+                color="white" if share[i, j] > 0.5 else "black",
+                fontsize=8,
+            )
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -77,10 +77,14 @@ def split_validation(labels: LabelSet, share: float, seed: int) -> tuple[LabelSe
     train.sort(key=lambda c: c.line)
     val.sort(key=lambda c: c.line)
     if not val:
-        raise InputError("The validation split is empty: give more labelled clips, a larger "
-                         "--val-split, or --val-labels.")
-    return (LabelSet(train, labels.classes, labels.format),
-            LabelSet(val, labels.classes, labels.format))
+        raise InputError(
+            "The validation split is empty: give more labelled clips, a larger "
+            "--val-split, or --val-labels."
+        )
+    return (
+        LabelSet(train, labels.classes, labels.format),
+        LabelSet(val, labels.classes, labels.format),
+    )
 
 
 def model_class_names(weights_path: Path, registry_name: str | None) -> list[str] | None:
@@ -106,13 +110,18 @@ def fits_model_classes(labels: LabelSet, model_classes: list[str]) -> bool:
     lookup = {c.lower() for c in model_classes}
     if all(c.lower() in lookup for c in labels.classes):
         return True
-    return labels.format == "csv" and all(c.isdigit() and int(c) < len(model_classes)
-                                          for c in labels.classes)
+    return labels.format == "csv" and all(
+        c.isdigit() and int(c) < len(model_classes) for c in labels.classes
+    )
 
 
-def read_label_sets(labels_path: str, val_labels: str | None, videos: str | None,
-                    model_classes: list[str] | None, train: LabelSet | None = None
-                    ) -> tuple[LabelSet, LabelSet | None]:
+def read_label_sets(
+    labels_path: str,
+    val_labels: str | None,
+    videos: str | None,
+    model_classes: list[str] | None,
+    train: LabelSet | None = None,
+) -> tuple[LabelSet, LabelSet | None]:
     """The training (and validation) labels, in the model's class order when they fit it
     (`train`: the training file read already, in its own classes)."""
     train = train or read_labels(labels_path, videos)
@@ -133,15 +142,24 @@ def _reorder(labels: LabelSet, classes: list[str]) -> LabelSet:
     lookup = {c.lower(): i for i, c in enumerate(classes)}
     missing = [c for c in labels.classes if c.lower() not in lookup]
     if missing:
-        raise InputError(f"The labels use classes {missing} that the other label file (or the "
-                         f"model) does not have: {classes}.")
+        raise InputError(
+            f"The labels use classes {missing} that the other label file (or the "
+            f"model) does not have: {classes}."
+        )
     remap = [lookup[c.lower()] for c in labels.classes]
-    return LabelSet([replace(c, label=remap[c.label]) for c in labels.clips], list(classes),
-                    labels.format)
+    return LabelSet(
+        [replace(c, label=remap[c.label]) for c in labels.clips], list(classes), labels.format
+    )
 
 
-def extract(labels: LabelSet, options: ExtractOptions, detector: object, cache: ClipCache,
-            progress: Progress | None = None, what: str = "clips") -> Extracted:
+def extract(
+    labels: LabelSet,
+    options: ExtractOptions,
+    detector: object,
+    cache: ClipCache,
+    progress: Progress | None = None,
+    what: str = "clips",
+) -> Extracted:
     """Clips and labels of every sample; samples that give no clip are kept with the reason."""
     from engine.video import VideoDecodeError
 
@@ -158,8 +176,7 @@ def extract(labels: LabelSet, options: ExtractOptions, detector: object, cache: 
     if not clips:
         reasons = "; ".join(reason for _, reason in skipped[:5])
         raise InputError(f"No labelled sample gave a clip ({what}): {reasons}")
-    return Extracted(np.stack(clips), np.asarray([s.label for s in kept], np.int64), kept,
-                     skipped)
+    return Extracted(np.stack(clips), np.asarray([s.label for s in kept], np.int64), kept, skipped)
 
 
 def write_metrics_csv(path: Path, rows: list[dict[str, object]]) -> None:
@@ -191,37 +208,57 @@ def _load_models(weights: str, data: DataOptions) -> tuple[Any, Any, Path, str]:
     return load_s2d(weights_path, config), load_landmarks(landmark_path), weights_path, name
 
 
-def _extract_sets(sets: list[tuple[LabelSet, str]], model: Any, data: DataOptions,
-                  progress: Progress | None, main: bool = True) -> list[Extracted]:
+def _extract_sets(
+    sets: list[tuple[LabelSet, str]],
+    model: Any,
+    data: DataOptions,
+    progress: Progress | None,
+    main: bool = True,
+) -> list[Extracted]:
     from s2dcli.faces import TrackerConfig, create_detector
     from s2dcli.weights import cache_root
 
     config = model.config
     options = ExtractOptions(
-        num_frames=config.num_frames, size=config.img_size, faces=data.faces,
+        num_frames=config.num_frames,
+        size=config.img_size,
+        faces=data.faces,
         detect_every=data.detect_every,
         tracker=TrackerConfig(min_face=data.min_face, min_track_seconds=0.0),
     )
-    detector = None if options.whole_frame else create_detector(data.faces,
-                                                                min_face=data.min_face)
+    detector = None if options.whole_frame else create_detector(data.faces, min_face=data.min_face)
     cache = ClipCache(cache_root() / "clips")
     try:
-        return [extract(labels, options, detector, cache, progress if main else None, what)
-                for labels, what in sets]
+        return [
+            extract(labels, options, detector, cache, progress if main else None, what)
+            for labels, what in sets
+        ]
     finally:
         if detector is not None:
             detector.close()
 
 
 def _skipped(extracted: list[Extracted]) -> list[dict[str, object]]:
-    return [{"line": s.line, "video": str(s.video), "reason": reason}
-            for e in extracted for s, reason in e.skipped]
+    return [
+        {"line": s.line, "video": str(s.video), "reason": reason}
+        for e in extracted
+        for s, reason in e.skipped
+    ]
 
 
-def train(labels_path: str, out: Path, *, val_labels: str | None = None,
-          val_split: float = 0.1, init: str = "dfew-fold1", data: DataOptions | None = None,
-          config: Any = None, resume: bool = False, progress: Progress | None = None,
-          on_epoch: Callable[[Any, Any], None] | None = None) -> dict[str, object]:
+def train(
+    labels_path: str,
+    out: Path,
+    *,
+    val_labels: str | None = None,
+    val_split: float = 0.1,
+    init: str = "dfew-fold1",
+    data: DataOptions | None = None,
+    config: Any = None,
+    resume: bool = False,
+    progress: Progress | None = None,
+    on_epoch: Callable[[Any, Any], None] | None = None,
+) -> dict[str, object]:
     """Fine-tune `init` on the labels (see the module docstring for the files written).
 
     Under torchrun every process runs this; rank 0 extracts the clips first (the others then
@@ -243,15 +280,18 @@ def train(labels_path: str, out: Path, *, val_labels: str | None = None,
     if val_labels:
         read_labels(val_labels, data.videos)
     if not resume and (out / "state.pt").exists():
-        raise InputError(f"{out} holds a training run already: pass --resume to continue it, "
-                         "or choose another --out folder.")
+        raise InputError(
+            f"{out} holds a training run already: pass --resume to continue it, "
+            "or choose another --out folder."
+        )
     dist, device = init_distributed(resolve_device(data.device))
     try:
         model, landmarks, weights_path, init_name = _load_models(init, data)
         registry_name = None if Path(init).exists() else init
         model_classes = model_class_names(weights_path, registry_name)
-        train_set, val_set = read_label_sets(labels_path, val_labels, data.videos,
-                                             model_classes, first)
+        train_set, val_set = read_label_sets(
+            labels_path, val_labels, data.videos, model_classes, first
+        )
         if val_set is None:
             train_set, val_set = split_validation(train_set, val_split, config.seed)
         sets = [(train_set, "training clips"), (val_set, "validation clips")]
@@ -261,14 +301,22 @@ def train(labels_path: str, out: Path, *, val_labels: str | None = None,
         if not dist.is_main:
             extracted = _extract_sets(sets, model, data, None, main=False)  # from the cache
         train_x, val_x = extracted
-        keeps_head = model.num_classes == len(train_set.classes) and model_classes is not None \
+        keeps_head = (
+            model.num_classes == len(train_set.classes)
+            and model_classes is not None
             and [c.lower() for c in model_classes] == [c.lower() for c in train_set.classes]
-        metadata = {"init": init_name, "init_weights": str(weights_path),
-                    "labels": str(labels_path), "val_labels": val_labels,
-                    "train_clips": len(train_x.labels), "val_clips": len(val_x.labels),
-                    "new_head": not keeps_head, "world_size": dist.world_size}
-        trainer = Trainer(model, landmarks, train_set.classes, config, device, out, metadata,
-                          dist)
+        )
+        metadata = {
+            "init": init_name,
+            "init_weights": str(weights_path),
+            "labels": str(labels_path),
+            "val_labels": val_labels,
+            "train_clips": len(train_x.labels),
+            "val_clips": len(val_x.labels),
+            "new_head": not keeps_head,
+            "world_size": dist.world_size,
+        }
+        trainer = Trainer(model, landmarks, train_set.classes, config, device, out, metadata, dist)
 
         def epoch_done(record: Any, metrics: Any) -> None:
             write_metrics_csv(out / "metrics.csv", [r.row() for r in trainer.result.history])
@@ -279,13 +327,20 @@ def train(labels_path: str, out: Path, *, val_labels: str | None = None,
             if progress is not None:
                 progress("batches", done, total)
 
-        result = trainer.fit(ClipSet(train_x.clips, train_x.labels),
-                             ClipSet(val_x.clips, val_x.labels), resume=resume,
-                             on_epoch=epoch_done, on_batch=batch_done)
+        result = trainer.fit(
+            ClipSet(train_x.clips, train_x.labels),
+            ClipSet(val_x.clips, val_x.labels),
+            resume=resume,
+            on_epoch=epoch_done,
+            on_batch=batch_done,
+        )
         summary: dict[str, object] = {
-            "best_epoch": result.best_epoch, "best_val_uar": result.best_uar,
-            "best": str(out / "best.pth"), "classes": train_set.classes,
-            "epochs": len(result.history), **metadata,
+            "best_epoch": result.best_epoch,
+            "best_val_uar": result.best_uar,
+            "best": str(out / "best.pth"),
+            "classes": train_set.classes,
+            "epochs": len(result.history),
+            **metadata,
             "skipped": _skipped(extracted),
         }
         if dist.is_main:
@@ -293,10 +348,12 @@ def train(labels_path: str, out: Path, *, val_labels: str | None = None,
             write_metrics_csv(out / "metrics.csv", history)
             if result.best_metrics is not None:
                 summary["best_val"] = result.best_metrics.to_dict(train_set.classes)
-                write_confusion_csv(result.best_metrics.confusion, train_set.classes,
-                                    out / "confusion.csv")
-                plot_confusion(result.best_metrics.confusion, train_set.classes,
-                               out / "confusion.png")
+                write_confusion_csv(
+                    result.best_metrics.confusion, train_set.classes, out / "confusion.csv"
+                )
+                plot_confusion(
+                    result.best_metrics.confusion, train_set.classes, out / "confusion.png"
+                )
             plot_curves(history, out / "curves.png")
             write_json(out / "train.json", summary)
         dist.barrier()
@@ -305,9 +362,16 @@ def train(labels_path: str, out: Path, *, val_labels: str | None = None,
         shutdown_distributed(dist)
 
 
-def evaluate(labels_path: str, weights: str, out: Path | None = None, *,
-             data: DataOptions | None = None, class_labels: str | None = None,
-             batch_size: int = 8, progress: Progress | None = None) -> dict[str, object]:
+def evaluate(
+    labels_path: str,
+    weights: str,
+    out: Path | None = None,
+    *,
+    data: DataOptions | None = None,
+    class_labels: str | None = None,
+    batch_size: int = 8,
+    progress: Progress | None = None,
+) -> dict[str, object]:
     """Score `weights` on labelled clips: UAR, WAR, macro / weighted F1, per-class recall and
     the confusion matrix; with `out`, also the files named in the module docstring.
 
@@ -328,29 +392,62 @@ def evaluate(labels_path: str, weights: str, out: Path | None = None, *,
     if not fits_model_classes(labels, model_classes):
         known = {m.lower() for m in model_classes}
         unknown = [c for c in labels.classes if c.lower() not in known]
-        raise InputError(f"{labels_path} uses classes the model does not have: {unknown}; the "
-                         f"model's classes are {model_classes} (name them with --classes if "
-                         "the weights do not).")
-    labels = (read_labels(labels_path, data.videos, model_classes) if labels.format == "csv"
-              else _reorder(labels, model_classes))
+        raise InputError(
+            f"{labels_path} uses classes the model does not have: {unknown}; the "
+            f"model's classes are {model_classes} (name them with --classes if "
+            "the weights do not)."
+        )
+    labels = (
+        read_labels(labels_path, data.videos, model_classes)
+        if labels.format == "csv"
+        else _reorder(labels, model_classes)
+    )
     (extracted,) = _extract_sets([(labels, "test clips")], model, data, progress)
-    trainer = Trainer(model, landmarks, model_classes, TrainConfig(batch_size=batch_size),
-                      resolve_device(data.device), out or Path("."))
+    trainer = Trainer(
+        model,
+        landmarks,
+        model_classes,
+        TrainConfig(batch_size=batch_size),
+        resolve_device(data.device),
+        out or Path("."),
+    )
     probs = trainer.predict(ClipSet(extracted.clips, extracted.labels))
     predicted = probs.argmax(axis=1)
     metrics = compute_metrics(extracted.labels, predicted, len(model_classes))
-    summary: dict[str, object] = {"weights": name, "clips": len(extracted.labels),
-                                  "classes": model_classes, **metrics.to_dict(model_classes),
-                                  "skipped": _skipped([extracted])}
+    summary: dict[str, object] = {
+        "weights": name,
+        "clips": len(extracted.labels),
+        "classes": model_classes,
+        **metrics.to_dict(model_classes),
+        "skipped": _skipped([extracted]),
+    }
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         write_json(out / "metrics.json", summary)
-        header = ["video", "start_s", "end_s", "face_id", "label", "predicted", "confidence",
-                  *(f"p_{c}" for c in model_classes)]
-        rows = [[str(s.video), s.start_s, s.end_s, s.face_id, model_classes[s.label],
-                 model_classes[int(p)], round(float(pr[p]), 6), *np.round(pr, 6).tolist()]
-                for s, p, pr in zip(extracted.samples, predicted, probs, strict=True)]
+        header = [
+            "video",
+            "start_s",
+            "end_s",
+            "face_id",
+            "label",
+            "predicted",
+            "confidence",
+            *(f"p_{c}" for c in model_classes),
+        ]
+        rows = [
+            [
+                str(s.video),
+                s.start_s,
+                s.end_s,
+                s.face_id,
+                model_classes[s.label],
+                model_classes[int(p)],
+                round(float(pr[p]), 6),
+                *np.round(pr, 6).tolist(),
+            ]
+            for s, p, pr in zip(extracted.samples, predicted, probs, strict=True)
+        ]
         _write_csv(out / "predictions.csv", header, rows)
         write_confusion_csv(metrics.confusion, model_classes, out / "confusion.csv")
         plot_confusion(metrics.confusion, model_classes, out / "confusion.png")

@@ -87,8 +87,9 @@ class ClipSet:
 
     def __post_init__(self) -> None:
         if self.clips.ndim != 5 or self.clips.dtype != np.uint8:
-            raise ValueError(f"clips must be uint8 (N, T, S, S, 3), got {self.clips.dtype} "
-                             f"{self.clips.shape}")
+            raise ValueError(
+                f"clips must be uint8 (N, T, S, S, 3), got {self.clips.dtype} {self.clips.shape}"
+            )
         if self.labels.shape != (len(self.clips),):
             raise ValueError("one label per clip")
 
@@ -136,8 +137,9 @@ class _Net(nn.Module):
         self.model = model
         self.landmarks = landmarks
 
-    def forward(self, frames: torch.Tensor, landmark_features: torch.Tensor | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, frames: torch.Tensor, landmark_features: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if landmark_features is None:
             with torch.no_grad():
                 landmark_features = self.landmarks(frames)
@@ -153,10 +155,17 @@ class Trainer:
     """Fine-tunes `model` into `out_dir`; its head is replaced (seeded) if the class count
     differs from `classes`."""
 
-    def __init__(self, model: S2D, landmarks: LandmarkNet, classes: list[str],
-                 config: TrainConfig, device: torch.device, out_dir: Path,
-                 metadata: dict[str, object] | None = None,
-                 distributed: Distributed | None = None) -> None:
+    def __init__(
+        self,
+        model: S2D,
+        landmarks: LandmarkNet,
+        classes: list[str],
+        config: TrainConfig,
+        device: torch.device,
+        out_dir: Path,
+        metadata: dict[str, object] | None = None,
+        distributed: Distributed | None = None,
+    ) -> None:
         self.dist = distributed or Distributed()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
@@ -172,8 +181,10 @@ class Trainer:
             from torch.nn.parallel import DistributedDataParallel
 
             self.step_net = DistributedDataParallel(
-                self.net, device_ids=[device.index] if device.type == "cuda" else None,
-                find_unused_parameters=True)  # prompt_norms[-1] trains but is never used
+                self.net,
+                device_ids=[device.index] if device.type == "cuda" else None,
+                find_unused_parameters=True,
+            )  # prompt_norms[-1] trains but is never used
         self.classes = list(classes)
         self.config = config
         self.device = device
@@ -181,8 +192,12 @@ class Trainer:
         self.metadata = metadata or {}
         self.normalize = FrameNormalizer(device)
         params = [p for p in model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(params, lr=config.learning_rate(self.dist.world_size),
-                                           betas=(0.9, 0.999), weight_decay=config.weight_decay)
+        self.optimizer = torch.optim.AdamW(
+            params,
+            lr=config.learning_rate(self.dist.world_size),
+            betas=(0.9, 0.999),
+            weight_decay=config.weight_decay,
+        )
         self.dtype = autocast_dtype(device, config.precision)
         self.scaler = torch.amp.GradScaler(enabled=self.dtype == torch.float16)
         self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
@@ -199,9 +214,14 @@ class Trainer:
         batches = math.ceil(length / (self.config.batch_size * world))
         return math.ceil(batches / self.config.accumulate)
 
-    def fit(self, train: ClipSet, val: ClipSet, resume: bool = False,
-            on_epoch: Callable[[EpochRecord, Metrics], None] | None = None,
-            on_batch: Callable[[int, int], None] | None = None) -> TrainResult:
+    def fit(
+        self,
+        train: ClipSet,
+        val: ClipSet,
+        resume: bool = False,
+        on_epoch: Callable[[EpochRecord, Metrics], None] | None = None,
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> TrainResult:
         """Train for `config.epochs` (from the saved state when `resume`), validating after
         every epoch. `on_batch(done, total)` is called after every batch."""
         config = self.config
@@ -209,7 +229,8 @@ class Trainer:
         total = max(1, steps * config.epochs)
         warmup = round(config.warmup_epochs * steps)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: _warmup_cosine(step, warmup, total))
+            self.optimizer, lambda step: _warmup_cosine(step, warmup, total)
+        )
         result = TrainResult()
         start_epoch = 0
         if resume and (self.out_dir / STATE_FILE).exists():
@@ -225,15 +246,25 @@ class Trainer:
             began = time.perf_counter()
             loss = self._train_epoch(train, epoch, on_batch)
             metrics = self.evaluate(val, self._landmark_cache.get(("val", False)))
-            record = EpochRecord(epoch + 1, loss, metrics.uar, metrics.war, metrics.macro_f1,
-                                 metrics.weighted_f1, self.optimizer.param_groups[0]["lr"],
-                                 time.perf_counter() - began,
-                                 metrics.to_dict(self.classes)["recall"])  # type: ignore[arg-type]
+            record = EpochRecord(
+                epoch + 1,
+                loss,
+                metrics.uar,
+                metrics.war,
+                metrics.macro_f1,
+                metrics.weighted_f1,
+                self.optimizer.param_groups[0]["lr"],
+                time.perf_counter() - began,
+                metrics.to_dict(self.classes)["recall"],
+            )  # type: ignore[arg-type]
             result.history.append(record)
             improved = metrics.uar > result.best_uar
             if improved:
                 result.best_epoch, result.best_uar, result.best_metrics = (
-                    epoch + 1, metrics.uar, metrics)
+                    epoch + 1,
+                    metrics.uar,
+                    metrics,
+                )
             if self.dist.is_main:
                 if improved:
                     self._save_weights(self.out_dir / "best.pth", epoch + 1, metrics)
@@ -244,8 +275,9 @@ class Trainer:
             self.dist.barrier()
         return result
 
-    def _train_epoch(self, data: ClipSet, epoch: int,
-                     on_batch: Callable[[int, int], None] | None = None) -> float:
+    def _train_epoch(
+        self, data: ClipSet, epoch: int, on_batch: Callable[[int, int], None] | None = None
+    ) -> float:
         config, world, rank = self.config, self.dist.world_size, self.dist.rank
         self.net.train()
         rng = np.random.default_rng([config.seed, epoch])
@@ -255,7 +287,7 @@ class Trainer:
         torch.manual_seed(config.seed * 100_003 + epoch * 7_919 + rank)  # dropout
         weight = sdl_weight(epoch, config.epochs) if config.sdl else 0.0
         size = config.batch_size * world
-        batches = [order[i:i + size] for i in range(0, len(order), size)]
+        batches = [order[i : i + size] for i in range(0, len(order), size)]
         loss_sum, count = 0.0, 0
         self.optimizer.zero_grad(set_to_none=True)
         for n, global_rows in enumerate(batches):
@@ -268,12 +300,15 @@ class Trainer:
             labels = torch.as_tensor(data.labels[rows], device=self.device)
             frames = self.normalize(torch.from_numpy(np.ascontiguousarray(clips)).to(self.device))
             landmark_features = self._cached_landmarks(
-                rows, flips[rank::world] if config.flip else np.zeros(len(rows), bool))
-            with torch.autocast(self.device.type, dtype=self.dtype or torch.float32,
-                                enabled=self.dtype is not None):
+                rows, flips[rank::world] if config.flip else np.zeros(len(rows), bool)
+            )
+            with torch.autocast(
+                self.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None
+            ):
                 logits, feature = self.step_net(frames, landmark_features)
-                loss = F.cross_entropy(logits.float(), labels,
-                                       label_smoothing=config.label_smoothing)
+                loss = F.cross_entropy(
+                    logits.float(), labels, label_smoothing=config.label_smoothing
+                )
                 if weight > 0:
                     loss = loss + weight * self.anchors.loss(logits.float(), feature.float())
             if config.sdl:
@@ -293,21 +328,26 @@ class Trainer:
         return loss_sum / max(1.0, count)
 
     @torch.inference_mode()
-    def predict(self, data: ClipSet, landmark_features: torch.Tensor | None = None,
-                batch_size: int | None = None) -> np.ndarray:
+    def predict(
+        self,
+        data: ClipSet,
+        landmark_features: torch.Tensor | None = None,
+        batch_size: int | None = None,
+    ) -> np.ndarray:
         """`(N, classes)` probabilities on `data`, in eval mode (`landmark_features`, when
         given, are the clips' `(N, T, C, 14, 14)` landmark features)."""
         self.net.eval()
         size = batch_size or max(2, self.config.batch_size)
         out = []
         for i in range(0, len(data), size):
-            clips = torch.from_numpy(np.ascontiguousarray(data.clips[i:i + size]))
+            clips = torch.from_numpy(np.ascontiguousarray(data.clips[i : i + size]))
             frames = self.normalize(clips.to(self.device))
             features = None
             if landmark_features is not None:
-                features = landmark_features[i:i + size].flatten(0, 1).to(self.device)
-            with torch.autocast(self.device.type, dtype=self.dtype or torch.float32,
-                                enabled=self.dtype is not None):
+                features = landmark_features[i : i + size].flatten(0, 1).to(self.device)
+            with torch.autocast(
+                self.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None
+            ):
                 logits, _ = self.net(frames, features)
             out.append(logits.float().softmax(dim=-1).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
@@ -329,13 +369,17 @@ class Trainer:
         for flipped in (False, True) if flips else (False,):
             parts = []
             for i in range(0, n, 16):
-                clips = data.clips[i:i + 16]
+                clips = data.clips[i : i + 16]
                 if flipped:
                     clips = clips[:, :, :, ::-1]
-                frames = self.normalize(torch.from_numpy(np.ascontiguousarray(clips))
-                                        .to(self.device))
-                with torch.autocast(self.device.type, dtype=self.dtype or torch.float32,
-                                    enabled=self.dtype is not None):
+                frames = self.normalize(
+                    torch.from_numpy(np.ascontiguousarray(clips)).to(self.device)
+                )
+                with torch.autocast(
+                    self.device.type,
+                    dtype=self.dtype or torch.float32,
+                    enabled=self.dtype is not None,
+                ):
                     features = self.landmarks(frames).float()
                 parts.append(features.view(len(clips), t, *features.shape[1:]).cpu())
             self._landmark_cache[(name, flipped)] = torch.cat(parts)
@@ -349,8 +393,9 @@ class Trainer:
         features = plain[index]
         if flips.any():
             mirrored = self._landmark_cache[("train", True)][index]
-            features = torch.where(torch.from_numpy(flips)[:, None, None, None, None],
-                                   mirrored, features)
+            features = torch.where(
+                torch.from_numpy(flips)[:, None, None, None, None], mirrored, features
+            )
         return features.flatten(0, 1).to(self.device, non_blocking=True)
 
     # ------------------------------------------------------------------ files
@@ -361,8 +406,12 @@ class Trainer:
         meta = {
             "config": self.model.config.to_dict(),
             "class_names": self.classes,
-            "training": {"epoch": epoch, "val": metrics.to_dict(self.classes),
-                         "hyperparameters": asdict(self.config), **self.metadata},
+            "training": {
+                "epoch": epoch,
+                "val": metrics.to_dict(self.classes),
+                "hyperparameters": asdict(self.config),
+                **self.metadata,
+            },
         }
         write_atomic(sidecar_path(path), json.dumps(meta, indent=2, default=str) + "\n")
 
@@ -377,8 +426,9 @@ class Trainer:
             "anchors": self.anchors.state_dict(),
             "history": [asdict(r) for r in result.history],
             "best": [result.best_epoch, result.best_uar],
-            "best_confusion": (None if result.best_metrics is None
-                               else result.best_metrics.confusion.tolist()),
+            "best_confusion": (
+                None if result.best_metrics is None else result.best_metrics.confusion.tolist()
+            ),
             "config": asdict(self.config),
         }
         tmp = self.out_dir / f".{STATE_FILE}.tmp"
@@ -386,16 +436,17 @@ class Trainer:
         os.replace(tmp, self.out_dir / STATE_FILE)
 
     def _load_state(self) -> tuple[int, TrainResult]:
-        state = torch.load(self.out_dir / STATE_FILE, map_location=self.device,
-                           weights_only=True)
+        state = torch.load(self.out_dir / STATE_FILE, map_location=self.device, weights_only=True)
         saved = state.get("config", {})
         changed = sorted(k for k, v in asdict(self.config).items() if saved.get(k) != v)
         if changed:
             raise InputError(
                 f"{self.out_dir / STATE_FILE} was written with other settings ("
-                + ", ".join(f"{k}: {saved.get(k)!r} then, {getattr(self.config, k)!r} now"
-                            for k in changed)
-                + "); resume with the same options, or train into a new --out folder.")
+                + ", ".join(
+                    f"{k}: {saved.get(k)!r} then, {getattr(self.config, k)!r} now" for k in changed
+                )
+                + "); resume with the same options, or train into a new --out folder."
+            )
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         assert self.scheduler is not None
@@ -403,10 +454,12 @@ class Trainer:
         self.scaler.load_state_dict(state["scaler"])
         self.anchors.load_state_dict(state["anchors"])
         confusion = state.get("best_confusion")
-        result = TrainResult([EpochRecord(**r) for r in state["history"]],
-                             int(state["best"][0]), float(state["best"][1]),
-                             None if confusion is None else metrics_from_confusion(
-                                 np.asarray(confusion)))
+        result = TrainResult(
+            [EpochRecord(**r) for r in state["history"]],
+            int(state["best"][0]),
+            float(state["best"][1]),
+            None if confusion is None else metrics_from_confusion(np.asarray(confusion)),
+        )
         return int(state["epoch"]), result
 
 
@@ -424,8 +477,9 @@ def _epoch_size(labels: np.ndarray, num_classes: int, oversample: bool) -> int:
     return int((counts > 0).sum() * counts.max())
 
 
-def _epoch_order(labels: np.ndarray, num_classes: int, oversample: bool,
-                 rng: np.random.Generator) -> np.ndarray:
+def _epoch_order(
+    labels: np.ndarray, num_classes: int, oversample: bool, rng: np.random.Generator
+) -> np.ndarray:
     """A shuffled epoch; with `oversample`, every class drawn as often as the largest."""
     if not oversample:
         return rng.permutation(len(labels))
@@ -435,6 +489,7 @@ def _epoch_order(labels: np.ndarray, num_classes: int, oversample: bool,
     for c in range(num_classes):
         members = np.flatnonzero(labels == c)
         if len(members):
-            rows.append(members[rng.integers(0, len(members), target)] if len(members) < target
-                        else members)
+            rows.append(
+                members[rng.integers(0, len(members), target)] if len(members) < target else members
+            )
     return rng.permutation(np.concatenate(rows))

@@ -37,8 +37,11 @@ _TIMEOUT_S = 60.0
 _WEIGHT_SUFFIXES = (".pth", ".pt", ".tar", ".bin", ".ckpt", ".safetensors", ".onnx")
 _NETWORK_MODULES = {"httpx", "httpx2", "httpcore", "httpcore2", "requests", "urllib3"}
 _NOT_FOUND_ERRORS = {
-    "RepositoryNotFoundError", "GatedRepoError", "RevisionNotFoundError",
-    "RemoteEntryNotFoundError", "EntryNotFoundError",
+    "RepositoryNotFoundError",
+    "GatedRepoError",
+    "RevisionNotFoundError",
+    "RemoteEntryNotFoundError",
+    "EntryNotFoundError",
 }
 
 
@@ -70,7 +73,7 @@ def parse_hf(source: str) -> tuple[str, str | None, str]:
     Raises:
         InputError: The address does not have that shape.
     """
-    parts = source[len("hf://"):].split("/") if source.startswith("hf://") else []
+    parts = source[len("hf://") :].split("/") if source.startswith("hf://") else []
     if len(parts) < 3 or not all(parts):
         raise InputError(
             f"Invalid hub address {source!r}: use hf://owner/repo/path/in/repo, e.g. "
@@ -197,8 +200,13 @@ def _download_hf(t: _Target, progress: bool) -> Path:
             hub_sha = etag if _SHA256_RE.match(etag) else None  # LFS files: etag == sha256
             logger.info("downloading %s from %s (hub sha256 %s)", t.label, url, hub_sha)
             local = hf.hf_hub_download(
-                repo_id, filename, revision=revision, endpoint=endpoint,
-                local_dir=tmp / "files", cache_dir=tmp / "hub", **kwargs,
+                repo_id,
+                filename,
+                revision=revision,
+                endpoint=endpoint,
+                local_dir=tmp / "files",
+                cache_dir=tmp / "hub",
+                **kwargs,
             )
         except Exception as exc:
             names = {c.__name__ for c in type(exc).__mro__}
@@ -206,18 +214,19 @@ def _download_hf(t: _Target, progress: bool) -> Path:
                 raise InputError(f"Invalid hub address {t.source!r}: {exc}") from exc
             if names & _NOT_FOUND_ERRORS:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise WeightsNotAvailableError(_unavailable(
-                    t, f"the hub has no such file ({first}). Hub file names can change: if the "
-                    f"file moved, pass its new address, e.g. {t.flag} hf://{repo_id}/NEW/PATH.",
-                )) from exc
+                raise WeightsNotAvailableError(
+                    _unavailable(
+                        t,
+                        f"the hub has no such file ({first}). Hub file names can change: if the "
+                        f"file moved, pass its new address, e.g. {t.flag} hf://{repo_id}/NEW/PATH.",
+                    )
+                ) from exc
             if not _is_network_error(exc):
                 raise
             raise WeightsNotAvailableError(
                 _unavailable(t, f"downloading {url} failed ({type(exc).__name__}: {exc}).")
             ) from exc
-        return _finish(
-            t, Path(local), {"the hub": hub_sha, "the s2dcli registry": t.sha256}, url
-        )
+        return _finish(t, Path(local), {"the hub": hub_sha, "the s2dcli registry": t.sha256}, url)
 
 
 def _download_url(t: _Target, progress: bool) -> Path:
@@ -249,10 +258,14 @@ def _download_url(t: _Target, progress: bool) -> Path:
                 _unavailable(t, f"downloading {url} failed ({type(exc).__name__}: {exc}).")
             ) from exc
         if total is not None and received != total:
-            raise WeightsNotAvailableError(_unavailable(
-                t, f"the transfer from {url} stopped after {received} of {total} bytes "
-                "(connection closed early); nothing was cached. Retry when the network is stable.",
-            ))
+            raise WeightsNotAvailableError(
+                _unavailable(
+                    t,
+                    f"the transfer from {url} stopped after {received} of {total} bytes "
+                    "(connection closed early); nothing was cached. "
+                    "Retry when the network is stable.",
+                )
+            )
         logger.info("downloaded %s (%d bytes) from %s", t.label, received, url)
         return _finish(t, part, {"the URL's #sha256": t.sha256}, url)
 
@@ -309,14 +322,20 @@ def resolve(
         if adopted is not None:
             return adopted
     if not t.source.startswith(("hf://", "https://", "http://")):
-        raise WeightsNotAvailableError(_unavailable(
-            t, "it was imported from a local file and has no download address; import it again.",
-        ))
+        raise WeightsNotAvailableError(
+            _unavailable(
+                t,
+                "it was imported from a local file and has no download address; import it again.",
+            )
+        )
     if is_offline(offline):
         state = "a cached copy cannot be replaced" if force else "it is not in the cache"
-        raise WeightsNotAvailableError(_unavailable(
-            t, f"offline mode is on (--offline or HF_HUB_OFFLINE=1) and {state}.",
-        ))
+        raise WeightsNotAvailableError(
+            _unavailable(
+                t,
+                f"offline mode is on (--offline or HF_HUB_OFFLINE=1) and {state}.",
+            )
+        )
     if t.source.startswith("hf://"):
         return _download_hf(t, progress)
     return _download_url(t, progress)

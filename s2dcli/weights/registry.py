@@ -25,8 +25,17 @@ DEFAULT_MODEL = "dfew-fold1"
 DFEW_CLASSES = ("Happy", "Sad", "Neutral", "Angry", "Surprise", "Disgust", "Fear")
 FERV39K_CLASSES = ("Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise")
 MAFW_CLASSES = (
-    "Anger", "Anxiety", "Contempt", "Disappointment", "Disgust", "Fear",
-    "Happiness", "Helplessness", "Neutral", "Sadness", "Surprise",
+    "Anger",
+    "Anxiety",
+    "Contempt",
+    "Disappointment",
+    "Disgust",
+    "Fear",
+    "Happiness",
+    "Helplessness",
+    "Neutral",
+    "Sadness",
+    "Surprise",
 )
 AFFECTNET7_CLASSES = ("Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger")
 
@@ -44,9 +53,7 @@ HF_FILES: dict[str, str] = {
     **{f"mafw-fold{k}": f"MAFW/fold{k}.pth" for k in range(1, 6)},
     "affectnet7-image": "pretrain-AffectNet-7.pth",
 }
-LANDMARKS_URL = (
-    "https://github.com/MSA-LMC/S2D/raw/main/landmark/mobilefacenet_model_best.pth.tar"
-)
+LANDMARKS_URL = "https://github.com/MSA-LMC/S2D/raw/main/landmark/mobilefacenet_model_best.pth.tar"
 
 
 @dataclass(frozen=True)
@@ -96,27 +103,57 @@ def _hf(name: str) -> str:
 def _build() -> dict[str, WeightsSpec]:
     specs: list[WeightsSpec] = []
     for k in range(1, 6):
-        specs.append(WeightsSpec(
-            f"dfew-fold{k}", _hf(f"dfew-fold{k}"), DFEW_CLASSES, "video", ARCHITECTURE,
-            f"Fine-tuned on DFEW, fold {k} (7 classes)",
-        ))
-    specs.append(WeightsSpec(
-        "ferv39k", _hf("ferv39k"), FERV39K_CLASSES, "video", ARCHITECTURE,
-        "Fine-tuned on FERV39K (7 classes)",
-    ))
+        specs.append(
+            WeightsSpec(
+                f"dfew-fold{k}",
+                _hf(f"dfew-fold{k}"),
+                DFEW_CLASSES,
+                "video",
+                ARCHITECTURE,
+                f"Fine-tuned on DFEW, fold {k} (7 classes)",
+            )
+        )
+    specs.append(
+        WeightsSpec(
+            "ferv39k",
+            _hf("ferv39k"),
+            FERV39K_CLASSES,
+            "video",
+            ARCHITECTURE,
+            "Fine-tuned on FERV39K (7 classes)",
+        )
+    )
     for k in range(1, 6):
-        specs.append(WeightsSpec(
-            f"mafw-fold{k}", _hf(f"mafw-fold{k}"), MAFW_CLASSES, "video", ARCHITECTURE,
-            f"Fine-tuned on MAFW, fold {k} (11 classes)",
-        ))
-    specs.append(WeightsSpec(
-        "affectnet7-image", _hf("affectnet7-image"), AFFECTNET7_CLASSES, "image", ARCHITECTURE,
-        "Image pre-training on AffectNet-7 (start point for fine-tuning)",
-    ))
-    specs.append(WeightsSpec(
-        "landmarks", LANDMARKS_URL, (), "landmarks", "mobilefacenet",
-        "MobileFaceNet facial landmark model used by the landmark-aware prompters",
-    ))
+        specs.append(
+            WeightsSpec(
+                f"mafw-fold{k}",
+                _hf(f"mafw-fold{k}"),
+                MAFW_CLASSES,
+                "video",
+                ARCHITECTURE,
+                f"Fine-tuned on MAFW, fold {k} (11 classes)",
+            )
+        )
+    specs.append(
+        WeightsSpec(
+            "affectnet7-image",
+            _hf("affectnet7-image"),
+            AFFECTNET7_CLASSES,
+            "image",
+            ARCHITECTURE,
+            "Image pre-training on AffectNet-7 (start point for fine-tuning)",
+        )
+    )
+    specs.append(
+        WeightsSpec(
+            "landmarks",
+            LANDMARKS_URL,
+            (),
+            "landmarks",
+            "mobilefacenet",
+            "MobileFaceNet facial landmark model used by the landmark-aware prompters",
+        )
+    )
     return {s.name: s for s in specs}
 
 

@@ -18,15 +18,27 @@ from tests import faces_media as fm
 from tests.engine.videos import write_frames
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
-TINY = ["--weights", str(GOLDEN / "tinyA_s2d.pth"),
-        "--model-config", str(GOLDEN / "tinyA_config.json"),
-        "--landmark-weights", str(GOLDEN / "tinyA_landmark.pth.tar")]
+TINY = [
+    "--weights",
+    str(GOLDEN / "tinyA_s2d.pth"),
+    "--model-config",
+    str(GOLDEN / "tinyA_config.json"),
+    "--landmark-weights",
+    str(GOLDEN / "tinyA_landmark.pth.tar"),
+]
 LABELS = ("happy", "sad")  # upright and lit, upside down and dim
 DIM = 0.4
 
 
-def face_video(path: Path, upside_down: bool, seed: int, seconds: float = 3.0, fps: int = 8,
-               size: int = 64, source: int | None = None) -> Path:
+def face_video(
+    path: Path,
+    upside_down: bool,
+    seed: int,
+    seconds: float = 3.0,
+    fps: int = 8,
+    size: int = 64,
+    source: int | None = None,
+) -> Path:
     """Write one face video (`seconds` long at `fps`, `size` square) and return its path.
     `source` picks the photograph (0 the close-up, 1 the astronaut; None: by `seed`)."""
     rng = np.random.default_rng(seed)
@@ -39,8 +51,12 @@ def face_video(path: Path, upside_down: bool, seed: int, seconds: float = 3.0, f
     frames = []
     for t in range(round(seconds * fps)):
         x, y = cx + t * drift[0], cy + t * drift[1]
-        matrix = np.array([[size / side, 0, size / 2 - x * size / side],
-                           [0, size / side, size / 2 - y * size / side]])
+        matrix = np.array(
+            [
+                [size / side, 0, size / 2 - x * size / side],
+                [0, size / side, size / 2 - y * size / side],
+            ]
+        )
         image = cv2.warpAffine(source.image, matrix, (size, size), borderMode=cv2.BORDER_REFLECT)
         if upside_down:
             image = (image[::-1].astype(np.float32) * DIM).astype(np.uint8)
@@ -68,11 +84,17 @@ def write_plain_labels(path: Path, truth: dict[str, str]) -> Path:
     return path
 
 
-def fake_results(folder: Path, videos: Path, names: list[str], seed: int = 0,
-                 clips_per_video: int = 2, fps: int = 8, size: int = 64,
-                 classes: tuple[str, ...] = ("Happy", "Sad", "Neutral", "Angry", "Surprise",
-                                             "Disgust", "Fear"),
-                 record_inputs: bool = False) -> Path:
+def fake_results(
+    folder: Path,
+    videos: Path,
+    names: list[str],
+    seed: int = 0,
+    clips_per_video: int = 2,
+    fps: int = 8,
+    size: int = 64,
+    classes: tuple[str, ...] = ("Happy", "Sad", "Neutral", "Angry", "Surprise", "Disgust", "Fear"),
+    record_inputs: bool = False,
+) -> Path:
     """An annotate-shaped `results.csv` (and its run record) for videos made by `face_video`,
     with random probabilities instead of a model's: review's tests need no model run.
     `record_inputs` adds the `inputs` key to the record (which annotate does not write yet)."""
@@ -88,17 +110,41 @@ def fake_results(folder: Path, videos: Path, names: list[str], seed: int = 0,
         for c in range(clips_per_video):
             p = rng.dirichlet([1.0] * len(classes))
             best = int(p.argmax())
-            rows.append([name, 0, c, c * fps, (c + 2) * fps - 1, float(c), c + 2.0,
-                         classes[best], round(float(p[best]), 6),
-                         *[round(float(x), 6) for x in p], 0.0, 0.0, float(size), float(size),
-                         1.0, "tinyA_s2d.pth"])
+            rows.append(
+                [
+                    name,
+                    0,
+                    c,
+                    c * fps,
+                    (c + 2) * fps - 1,
+                    float(c),
+                    c + 2.0,
+                    classes[best],
+                    round(float(p[best]), 6),
+                    *[round(float(x), 6) for x in p],
+                    0.0,
+                    0.0,
+                    float(size),
+                    float(size),
+                    1.0,
+                    "tinyA_s2d.pth",
+                ]
+            )
     out = folder / "results.csv"
-    pd.DataFrame(rows, columns=clip_columns(classes)).to_csv(out, index=False,
-                                                            lineterminator="\n")
-    record = {"options": {"weights": TINY[1], "model_config": TINY[3],
-                          "landmark_weights": TINY[5], "labels": "dfew", "faces": "none",
-                          "detect_every": 5, "min_face": 20.0, "ext": None,
-                          "recursive": True}}
+    pd.DataFrame(rows, columns=clip_columns(classes)).to_csv(out, index=False, lineterminator="\n")
+    record = {
+        "options": {
+            "weights": TINY[1],
+            "model_config": TINY[3],
+            "landmark_weights": TINY[5],
+            "labels": "dfew",
+            "faces": "none",
+            "detect_every": 5,
+            "min_face": 20.0,
+            "ext": None,
+            "recursive": True,
+        }
+    }
     if record_inputs:
         record["inputs"] = [str(videos)]
     (folder / "results.csv.run.json").write_text(json.dumps(record), encoding="utf-8")

@@ -24,18 +24,39 @@ from tests.engine.videos import write_frames, write_video
 ROOT = Path(__file__).resolve().parents[2]
 CLASSES = list(DFEW_CLASSES)
 CLIP_COLUMNS = [
-    "video", "face_id", "clip_index", "start_frame", "end_frame", "start_s", "end_s", "label",
-    "confidence", *[f"p_{c}" for c in CLASSES], "box_x", "box_y", "box_w", "box_h", "det_score",
+    "video",
+    "face_id",
+    "clip_index",
+    "start_frame",
+    "end_frame",
+    "start_s",
+    "end_s",
+    "label",
+    "confidence",
+    *[f"p_{c}" for c in CLASSES],
+    "box_x",
+    "box_y",
+    "box_w",
+    "box_h",
+    "det_score",
     "model",
 ]
 
 
 @pytest.fixture(scope="module")
 def weights(golden_dir: Path) -> list[str]:
-    return ["--weights", str(golden_dir / "tinyA_s2d.pth"),
-            "--model-config", str(golden_dir / "tinyA_config.json"),
-            "--landmark-weights", str(golden_dir / "tinyA_landmark.pth.tar"),
-            "--labels", "dfew", "--faces", "mtcnn"]
+    return [
+        "--weights",
+        str(golden_dir / "tinyA_s2d.pth"),
+        "--model-config",
+        str(golden_dir / "tinyA_config.json"),
+        "--landmark-weights",
+        str(golden_dir / "tinyA_landmark.pth.tar"),
+        "--labels",
+        "dfew",
+        "--faces",
+        "mtcnn",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +67,10 @@ def videos(tmp_path_factory) -> Path:
     (root / "session one").mkdir()
     (root / "séance").mkdir()
     photo = fm.group_photo(960)
-    write_frames(root / "session one" / "pan left.mp4",
-                 fm.pan(photo, 320, 240, 60, step=(2.0, 0.5), start=(300, 40)).frames)
+    write_frames(
+        root / "session one" / "pan left.mp4",
+        fm.pan(photo, 320, 240, 60, step=(2.0, 0.5), start=(300, 40)).frames,
+    )
     write_frames(root / "séance" / "zoom.mp4", fm.zoom(fm.astronaut(256), 50, 1.3).frames)
     write_frames(root / "blank.mp4", [fm.blank(120, 160)] * 30)
     (root / "notes.mp4").write_text("not a video\n")
@@ -68,8 +91,9 @@ def run(args: list[str]) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def first_run(videos: Path, weights: list[str], tmp_path_factory) -> tuple[Path, int, str]:
     out = tmp_path_factory.mktemp("out") / "results.csv"
-    code, output = run(["annotate", str(videos), "-o", str(out), *weights,
-                        "--plots", str(out.parent / "plots")])
+    code, output = run(
+        ["annotate", str(videos), "-o", str(out), *weights, "--plots", str(out.parent / "plots")]
+    )
     return out, code, output
 
 
@@ -88,8 +112,12 @@ def test_outputs_and_their_schemas(first_run):
     summary = pd.read_csv(out.with_name("results.videos.csv"), keep_default_na=False)
     status = dict(zip(summary["video"], summary["status"], strict=True))
     assert status == {
-        "blank.mp4": "no_face", "empty.mp4": "failed", "notes.mp4": "failed",
-        "séance/zoom.mp4": "ok", "session one/pan left.mp4": "ok", "truncated.mp4": "failed",
+        "blank.mp4": "no_face",
+        "empty.mp4": "failed",
+        "notes.mp4": "failed",
+        "séance/zoom.mp4": "ok",
+        "session one/pan left.mp4": "ok",
+        "truncated.mp4": "failed",
     }
     errors = dict(zip(summary["video"], summary["error"], strict=True))
     assert "empty" in errors["empty.mp4"] and "not a readable video" in errors["notes.mp4"]
@@ -97,8 +125,7 @@ def test_outputs_and_their_schemas(first_run):
     assert list(summary["video"]) == sorted(summary["video"], key=lambda v: v)  # input order
 
     segments = pd.read_csv(out.with_name("results.segments.csv"))
-    assert list(segments.columns) == ["video", "face_id", "start_s", "end_s", "label",
-                                      "confidence"]
+    assert list(segments.columns) == ["video", "face_id", "start_s", "end_s", "label", "confidence"]
     record = json.loads(out.with_name("results.csv.run.json").read_text())
     assert record["videos"]["total"] == 6 and record["videos"]["failed"] == 3
     assert record["resolved"]["weights_sha256"] and record["stage_timings"]["clips"] == len(clips)
@@ -113,13 +140,14 @@ def test_same_inputs_same_bytes_and_formats(first_run, videos, weights, tmp_path
     again = tmp_path / "again.csv"
     run(["annotate", str(videos), "-o", str(again), *weights, "-q"])
     assert again.read_bytes() == out.read_bytes()
-    assert again.with_name("again.videos.csv").read_bytes() == out.with_name(
-        "results.videos.csv").read_bytes()
+    assert (
+        again.with_name("again.videos.csv").read_bytes()
+        == out.with_name("results.videos.csv").read_bytes()
+    )
     for fmt in ("parquet", "jsonl"):
         target = tmp_path / f"r.{fmt}"
         run(["annotate", str(videos / "séance"), "-o", str(target), *weights, "-q"])
-        frame = (pd.read_parquet(target) if fmt == "parquet"
-                 else pd.read_json(target, lines=True))
+        frame = pd.read_parquet(target) if fmt == "parquet" else pd.read_json(target, lines=True)
         assert list(frame.columns) == CLIP_COLUMNS
         assert set(frame["video"]) == {"zoom.mp4"}
 
@@ -134,15 +162,18 @@ def test_existing_results_are_never_overwritten_silently(first_run, videos, weig
     assert code == 1 and out.read_bytes() == before  # failed videos retried, same results
 
 
-@pytest.mark.parametrize("args, message", [
-    (["missing/"], "No such file or folder"),
-    (["{empty}"], "No videos found"),
-    (["{videos}", "--device", "gpu"], "Invalid --device"),
-    (["{videos}", "--max-failures", "many"], "Invalid --max-failures"),
-    (["{videos}", "--clip-seconds", "0"], "clip-seconds"),
-    (["{videos}", "--batch-size", "0"], "batch-size"),
-    (["{videos}", "-o", "{tmp}/r.xlsx"], "use .csv, .parquet or .jsonl"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing/"], "No such file or folder"),
+        (["{empty}"], "No videos found"),
+        (["{videos}", "--device", "gpu"], "Invalid --device"),
+        (["{videos}", "--max-failures", "many"], "Invalid --max-failures"),
+        (["{videos}", "--clip-seconds", "0"], "clip-seconds"),
+        (["{videos}", "--batch-size", "0"], "batch-size"),
+        (["{videos}", "-o", "{tmp}/r.xlsx"], "use .csv, .parquet or .jsonl"),
+    ],
+)
 def test_bad_input_is_a_usage_error_that_names_the_fix(args, message, videos, tmp_path):
     (tmp_path / "empty").mkdir()
     args = [a.format(videos=videos, empty=tmp_path / "empty", tmp=tmp_path) for a in args]
@@ -158,20 +189,26 @@ def test_whole_frame_mode_and_python_api(tmp_path, golden_dir):
     from s2dcli import annotate
 
     made = write_video(tmp_path / "crop.mp4", 75, height=48, width=64, fps=25)
-    clips = annotate([made.path], weights=str(golden_dir / "tinyA_s2d.pth"),
-                     model_config=str(golden_dir / "tinyA_config.json"),
-                     landmark_weights=str(golden_dir / "tinyA_landmark.pth.tar"),
-                     labels="ferv39k", faces="none")
+    clips = annotate(
+        [made.path],
+        weights=str(golden_dir / "tinyA_s2d.pth"),
+        model_config=str(golden_dir / "tinyA_config.json"),
+        landmark_weights=str(golden_dir / "tinyA_landmark.pth.tar"),
+        labels="ferv39k",
+        faces="none",
+    )
     assert list(clips.columns[:9]) == CLIP_COLUMNS[:9]
     assert list(clips["clip_index"]) == [0, 1] and list(clips["face_id"]) == [0, 0]
     assert [tuple(r) for r in clips[["box_x", "box_y", "box_w", "box_h"]].to_numpy()] == [
-        (8.0, 0.0, 48.0, 48.0)] * 2
+        (8.0, 0.0, 48.0, 48.0)
+    ] * 2
 
 
 def test_max_failures_stops_the_run(videos, weights, tmp_path):
     out = tmp_path / "r.csv"
-    code, output = run(["annotate", str(videos), "-o", str(out), *weights,
-                        "--max-failures", "1", "-q"])
+    code, output = run(
+        ["annotate", str(videos), "-o", str(out), *weights, "--max-failures", "1", "-q"]
+    )
     assert code == 1, output
     summary = pd.read_csv(out.with_name("r.videos.csv"), keep_default_na=False)
     assert list(summary["status"]) == ["no_face", "failed"]  # blank.mp4, empty.mp4, then stop
@@ -179,7 +216,7 @@ def test_max_failures_stops_the_run(videos, weights, tmp_path):
 
 def test_config_file_supplies_options(videos, weights, tmp_path):
     config = tmp_path / "s2d.toml"
-    config.write_text('[annotate]\nclip-seconds = 1.0\nstride-seconds = 0.5\n')
+    config.write_text("[annotate]\nclip-seconds = 1.0\nstride-seconds = 0.5\n")
     out = tmp_path / "r.csv"
     run(["annotate", str(videos / "séance"), "-o", str(out), "--config", str(config), *weights])
     clips = pd.read_csv(out)
@@ -188,15 +225,33 @@ def test_config_file_supplies_options(videos, weights, tmp_path):
 
 
 def _command(videos: Path, out: Path, weights: list[str], *extra: str) -> list[str]:
-    return [sys.executable, "-m", "s2dcli", "annotate", str(videos), "-o", str(out), *weights,
-            "--workers", "1", "--batch-size", "2", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "s2dcli",
+        "annotate",
+        str(videos),
+        "-o",
+        str(out),
+        *weights,
+        "--workers",
+        "1",
+        "--batch-size",
+        "2",
+        *extra,
+    ]
 
 
 def test_resume_after_sigkill_gives_the_same_bytes(videos, weights, tmp_path, first_run):
     out = tmp_path / "killed.csv"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(_command(videos, out, weights, "-q"), cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _command(videos, out, weights, "-q"),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     journal = out.with_name("killed.csv.journal")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # kill once some, not all, videos are done
@@ -207,20 +262,37 @@ def test_resume_after_sigkill_gives_the_same_bytes(videos, weights, tmp_path, fi
     proc.wait()
     done_lines = journal.read_text(errors="replace").count("\n") - 1
     assert 1 <= done_lines < 6, "the kill should land mid-run"
-    subprocess.run(_command(videos, out, weights, "-q", "--resume"), cwd=ROOT, env=env,
-                   check=False, capture_output=True)
+    subprocess.run(
+        _command(videos, out, weights, "-q", "--resume"),
+        cwd=ROOT,
+        env=env,
+        check=False,
+        capture_output=True,
+    )
     reference, _, _ = first_run
     assert out.read_bytes() == reference.read_bytes()
-    assert out.with_name("killed.videos.csv").read_bytes() == reference.with_name(
-        "results.videos.csv").read_bytes()
+    assert (
+        out.with_name("killed.videos.csv").read_bytes()
+        == reference.with_name("results.videos.csv").read_bytes()
+    )
 
 
 def test_overlay_videos_show_the_tracked_faces(videos, weights, tmp_path):
     import av
 
     out = tmp_path / "r.csv"
-    code, output = run(["annotate", str(videos / "séance"), "-o", str(out), *weights, "-q",
-                        "--overlay", str(tmp_path / "overlays")])
+    code, output = run(
+        [
+            "annotate",
+            str(videos / "séance"),
+            "-o",
+            str(out),
+            *weights,
+            "-q",
+            "--overlay",
+            str(tmp_path / "overlays"),
+        ]
+    )
     assert code == 0, output
     overlay = tmp_path / "overlays" / "zoom.mp4.overlay.mp4"
     with av.open(str(overlay)) as container:
@@ -231,12 +303,19 @@ def test_overlay_videos_show_the_tracked_faces(videos, weights, tmp_path):
 def test_ctrl_c_says_how_to_resume(videos, weights, tmp_path):
     out = tmp_path / "r.csv"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(_command(videos, out, weights), cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _command(videos, out, weights),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     journal = out.with_name("r.csv.journal")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (
-            journal.exists() and journal.read_text(errors="replace").count("\n") >= 2):
+        journal.exists() and journal.read_text(errors="replace").count("\n") >= 2
+    ):
         time.sleep(0.02)
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
@@ -250,8 +329,12 @@ def test_a_very_short_face_crop_video_still_gives_one_clip(tmp_path, golden_dir)
     from s2dcli import annotate
 
     made = write_video(tmp_path / "short.mp4", 8, height=48, width=64, fps=25)  # 0.32 s
-    clips = annotate([made.path], weights=str(golden_dir / "tinyA_s2d.pth"),
-                     model_config=str(golden_dir / "tinyA_config.json"),
-                     landmark_weights=str(golden_dir / "tinyA_landmark.pth.tar"),
-                     labels="dfew", faces="none")
+    clips = annotate(
+        [made.path],
+        weights=str(golden_dir / "tinyA_s2d.pth"),
+        model_config=str(golden_dir / "tinyA_config.json"),
+        landmark_weights=str(golden_dir / "tinyA_landmark.pth.tar"),
+        labels="dfew",
+        faces="none",
+    )
     assert list(clips[["start_s", "end_s"]].itertuples(index=False, name=None)) == [(0.0, 0.32)]

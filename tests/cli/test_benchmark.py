@@ -19,8 +19,9 @@ SHORT = ["--device", "cpu", "--model", "s2d_test", "--faces", "mtcnn", "--second
 @pytest.fixture(scope="module")
 def face_video(tmp_path_factory) -> Path:
     """2 s of 320x180 H.264 with a face sliding across: the tiny run's input."""
-    return make_video(tmp_path_factory.mktemp("bench") / "face.mp4", seconds=2.0, width=320,
-                      height=180)
+    return make_video(
+        tmp_path_factory.mktemp("bench") / "face.mp4", seconds=2.0, width=320, height=180
+    )
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,21 @@ def run(face_video: Path, tmp_path_factory):
     torch.set_num_threads(1)  # the tiny model's small ops gain nothing from a second thread
     try:
         result = CliRunner().invoke(
-            cli, ["benchmark", *SHORT, "--batch-sizes", "1,2", "--workers", "1",
-                  "--video", str(face_video), "--json", str(out)], catch_exceptions=False)
+            cli,
+            [
+                "benchmark",
+                *SHORT,
+                "--batch-sizes",
+                "1,2",
+                "--workers",
+                "1",
+                "--video",
+                str(face_video),
+                "--json",
+                str(out),
+            ],
+            catch_exceptions=False,
+        )
     finally:
         torch.set_num_threads(threads)
     return result, json.loads(out.read_text(encoding="utf-8"))
@@ -100,15 +114,18 @@ def test_json_figures(run):
     assert end["end_to_end_vs_stage_sum"] < end["end_to_end_vs_slowest_stage"]
 
 
-@pytest.mark.parametrize(("args", "hint", "fix"), [
-    (["--batch-sizes", "0,8"], "--batch-sizes", "e.g. 1,8,32"),
-    (["--batch-sizes", "one,two"], "--batch-sizes", "positive whole numbers"),
-    (["--batch-sizes", ","], "--batch-sizes", "positive whole numbers"),
-    (["--device", "tpu"], "--device", "Use auto, cpu, cuda or cuda:N"),
-    (["--model", "vit_huge"], "--model", "s2d_test"),
-    (["--model", "s2d_test", "--weights", "x.pth"], "--model", "not both"),
-    (["--seconds", "0"], "--seconds", "0"),
-])
+@pytest.mark.parametrize(
+    ("args", "hint", "fix"),
+    [
+        (["--batch-sizes", "0,8"], "--batch-sizes", "e.g. 1,8,32"),
+        (["--batch-sizes", "one,two"], "--batch-sizes", "positive whole numbers"),
+        (["--batch-sizes", ","], "--batch-sizes", "positive whole numbers"),
+        (["--device", "tpu"], "--device", "Use auto, cpu, cuda or cuda:N"),
+        (["--model", "vit_huge"], "--model", "s2d_test"),
+        (["--model", "s2d_test", "--weights", "x.pth"], "--model", "not both"),
+        (["--seconds", "0"], "--seconds", "0"),
+    ],
+)
 def test_usage_errors_exit_2_naming_the_fix(args, hint, fix):
     result = CliRunner().invoke(cli, ["benchmark", *args])
     assert result.exit_code == 2, result.output
@@ -151,9 +168,28 @@ def test_help_has_examples():
 def test_cuda_run_records_device_memory_and_bf16(face_video: Path, tmp_path):
     out = tmp_path / "gpu.json"
     result = CliRunner().invoke(
-        cli, ["benchmark", "--device", "cuda", "--model", "s2d_test", "--faces", "mtcnn",
-              "--seconds", "0.01", "--batch-sizes", "1,8", "--workers", "1", "--video",
-              str(face_video), "--json", str(out)], catch_exceptions=False)
+        cli,
+        [
+            "benchmark",
+            "--device",
+            "cuda",
+            "--model",
+            "s2d_test",
+            "--faces",
+            "mtcnn",
+            "--seconds",
+            "0.01",
+            "--batch-sizes",
+            "1,8",
+            "--workers",
+            "1",
+            "--video",
+            str(face_video),
+            "--json",
+            str(out),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["device"].startswith("cuda") and data["precision"] in ("bf16", "fp16")

@@ -44,8 +44,11 @@ def test_list_plain_text(home):
     rows = {line.split("\t")[0]: line.split("\t") for line in lines[2:]}
     assert list(rows) == list(REGISTRY)
     assert rows["dfew-fold1"] == [
-        "dfew-fold1", "video", "Happy,Sad,Neutral,Angry,Surprise,Disgust,Fear",
-        "hf://cyinen/S2D/DFEW/fold1.pth", "no",
+        "dfew-fold1",
+        "video",
+        "Happy,Sad,Neutral,Angry,Surprise,Disgust,Fear",
+        "hf://cyinen/S2D/DFEW/fold1.pth",
+        "no",
     ]
     assert rows["landmarks"][2] == "-"
 

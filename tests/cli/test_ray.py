@@ -48,8 +48,19 @@ def _journal_videos(out: Path) -> Counter[str]:
 def test_ray_run_gives_the_local_bytes(ray_cluster, first_run, videos, weights, tmp_path):
     reference, local_code, _ = first_run
     out = tmp_path / "ray.csv"
-    code, output = run(["annotate", str(videos), "-o", str(out), *weights,
-                        "--executor", "ray", "--ray-workers", "2"])
+    code, output = run(
+        [
+            "annotate",
+            str(videos),
+            "-o",
+            str(out),
+            *weights,
+            "--executor",
+            "ray",
+            "--ray-workers",
+            "2",
+        ]
+    )
     assert code == local_code == 1, output  # failed videos are recorded, not fatal
     assert "failed: notes.mp4" in output and "failed: empty.mp4" in output
     _assert_local_bytes(reference, out)
@@ -97,7 +108,8 @@ def _busy_workers() -> set[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds workers in /proc")
 def test_a_killed_worker_leaves_the_output_complete_without_duplicates(
-        ray_cluster, first_run, videos, weights, tmp_path):
+    ray_cluster, first_run, videos, weights, tmp_path
+):
     """SIGKILL a worker that has been busy for a while (so inside a video with faces): its
     video goes to another worker, and the outputs are the local run's, each video once."""
     reference, _, _ = first_run
@@ -121,8 +133,20 @@ def test_a_killed_worker_leaves_the_output_complete_without_duplicates(
     thread = threading.Thread(target=killer, daemon=True)
     thread.start()
     try:
-        code, output = run(["annotate", str(videos), "-o", str(out), *weights, "-q",
-                            "--executor", "ray", "--ray-workers", "2"])
+        code, output = run(
+            [
+                "annotate",
+                str(videos),
+                "-o",
+                str(out),
+                *weights,
+                "-q",
+                "--executor",
+                "ray",
+                "--ray-workers",
+                "2",
+            ]
+        )
     finally:
         stop.set()
         thread.join()
@@ -145,20 +169,36 @@ def test_resume_a_local_run_on_ray(ray_cluster, first_run, videos, weights, tmp_
     # the header and four videos: blank (no face), empty and notes (failed: done again), zoom
     kept = journal.splitlines(keepends=True)[:5]
     out.with_name("resumed.csv.journal").write_text("".join(kept), encoding="utf-8")
-    code, output = run(["annotate", str(videos), "-o", str(out), *weights, "-q", "--resume",
-                        "--executor", "ray", "--ray-workers", "1"])
+    code, output = run(
+        [
+            "annotate",
+            str(videos),
+            "-o",
+            str(out),
+            *weights,
+            "-q",
+            "--resume",
+            "--executor",
+            "ray",
+            "--ray-workers",
+            "1",
+        ]
+    )
     assert code == 1, output
     _assert_local_bytes(reference, out)
     record = json.loads(out.with_name("resumed.csv.run.json").read_text())
     assert record["videos"]["resumed"] == 2 and record["videos"]["processed"] == 4
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--ray-workers", "2"], "--ray-workers applies only with --executor ray"),
-    (["--executor", "ray", "--device", "cuda:1"], "use --device cuda"),
-    (["--executor", "ray", "--device", "cuda", "--gpus-per-worker", "0"], "needs GPUs"),
-    (["--executor", "spark"], "Invalid value for '--executor'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--ray-workers", "2"], "--ray-workers applies only with --executor ray"),
+        (["--executor", "ray", "--device", "cuda:1"], "use --device cuda"),
+        (["--executor", "ray", "--device", "cuda", "--gpus-per-worker", "0"], "needs GPUs"),
+        (["--executor", "spark"], "Invalid value for '--executor'"),
+    ],
+)
 def test_executor_usage_errors(args, message, videos, tmp_path):
     code, output = run(["annotate", str(videos), "-o", str(tmp_path / "r.csv"), *args])
     assert code == 2, output
@@ -170,9 +210,11 @@ def test_without_ray_the_error_says_how_to_install_it(videos, tmp_path, monkeypa
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "ray" else real(name, *a))
-    code, output = run(["annotate", str(videos), "-o", str(tmp_path / "r.csv"),
-                        "--executor", "ray"])
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a)
+    )
+    code, output = run(
+        ["annotate", str(videos), "-o", str(tmp_path / "r.csv"), "--executor", "ray"]
+    )
     assert code == 2, output
     assert 'pip install "s2dcli[ray]"' in output

@@ -34,8 +34,17 @@ def invoke(args: list[str]) -> tuple[int, str]:
 
 
 def review(run_dir: Path, out: Path, *extra: str) -> tuple[int, str]:
-    return invoke(["review", str(run_dir / "results.csv"), "-o", str(out), "--videos",
-                   str(run_dir / "videos"), *extra])
+    return invoke(
+        [
+            "review",
+            str(run_dir / "results.csv"),
+            "-o",
+            str(out),
+            "--videos",
+            str(run_dir / "videos"),
+            *extra,
+        ]
+    )
 
 
 def test_writes_sheet_labels_crops_and_record(run_dir, tmp_path):
@@ -65,19 +74,23 @@ def test_writes_sheet_labels_crops_and_record(run_dir, tmp_path):
 
 def test_same_seed_same_review_and_the_cap_holds(run_dir, tmp_path):
     outputs = {}
-    for name, extra in (("a", ["--seed", "1"]), ("b", ["--seed", "1"]),
-                        ("c", ["--seed", "1", "--strategy", "random"]),
-                        ("d", ["--seed", "2", "--strategy", "random"])):
+    for name, extra in (
+        ("a", ["--seed", "1"]),
+        ("b", ["--seed", "1"]),
+        ("c", ["--seed", "1", "--strategy", "random"]),
+        ("d", ["--seed", "2", "--strategy", "random"]),
+    ):
         code, output = review(run_dir, tmp_path / name, "--budget", "4", *extra, "-q")
         assert code == 0, output
         outputs[name] = (tmp_path / name / "labels.csv").read_bytes()
     assert outputs["a"] == outputs["b"]
-    pages = [(tmp_path / n / "index.html").read_text(encoding="utf-8").replace(
-        str(tmp_path / n), "OUT") for n in "ab"]  # the commands name the folder
+    pages = [
+        (tmp_path / n / "index.html").read_text(encoding="utf-8").replace(str(tmp_path / n), "OUT")
+        for n in "ab"
+    ]  # the commands name the folder
     assert pages[0] == pages[1]
     assert outputs["c"] != outputs["d"]
-    code, _ = review(run_dir, tmp_path / "capped", "--budget", "12", "--per-video-cap", "1",
-                     "-q")
+    code, _ = review(run_dir, tmp_path / "capped", "--budget", "12", "--per-video-cap", "1", "-q")
     capped = pd.read_csv(tmp_path / "capped" / "labels.csv")
     assert code == 0 and len(capped) == 6 and capped["video"].is_unique
 
@@ -99,8 +112,9 @@ def test_videos_from_the_run_record_and_missing_or_broken_videos(run_dir, tmp_pa
     copy = tmp_path / "run"
     copy.mkdir()
     fake_results(copy, run_dir / "videos", NAMES, record_inputs=True)
-    code, output = invoke(["review", str(copy / "results.csv"), "-o", str(tmp_path / "r1"),
-                           "--budget", "3"])
+    code, output = invoke(
+        ["review", str(copy / "results.csv"), "-o", str(tmp_path / "r1"), "--budget", "3"]
+    )
     assert code == 0, output
     assert f"--videos {run_dir / 'videos'}" in output
     # Without inputs in the record, and no --videos: say how to fix it.
@@ -112,8 +126,18 @@ def test_videos_from_the_run_record_and_missing_or_broken_videos(run_dir, tmp_pa
     for name in NAMES[:3]:
         (partial / name).write_bytes((run_dir / "videos" / name).read_bytes())
     (partial / NAMES[3]).write_text("not a video\n")
-    code, output = invoke(["review", str(run_dir / "results.csv"), "-o", str(tmp_path / "r3"),
-                           "--videos", str(partial), "--budget", "20"])
+    code, output = invoke(
+        [
+            "review",
+            str(run_dir / "results.csv"),
+            "-o",
+            str(tmp_path / "r3"),
+            "--videos",
+            str(partial),
+            "--budget",
+            "20",
+        ]
+    )
     assert code == 0, output
     labels = pd.read_csv(tmp_path / "r3" / "labels.csv")
     assert set(labels["video"]) == set(NAMES[:4])
@@ -127,8 +151,9 @@ def test_user_errors(run_dir, tmp_path):
     assert code == 2 and "does not exist" in output
     other = tmp_path / "other.csv"
     other.write_text("video,label\na.mp4,happy\n")
-    code, output = invoke(["review", str(other), "-o", str(tmp_path / "x"), "--videos",
-                           str(run_dir / "videos")])
+    code, output = invoke(
+        ["review", str(other), "-o", str(tmp_path / "x"), "--videos", str(run_dir / "videos")]
+    )
     assert code == 1 and "is not an `s2d annotate` results file" in output
     code, output = review(run_dir, tmp_path / "x", "--strategy", "bald")
     assert code == 2 and "bald" in output
@@ -136,8 +161,9 @@ def test_user_errors(run_dir, tmp_path):
     assert code == 2
     empty = tmp_path / "empty"
     empty.mkdir()
-    code, output = invoke(["review", str(run_dir / "results.csv"), "-o", str(tmp_path / "y"),
-                           "--videos", str(empty)])
+    code, output = invoke(
+        ["review", str(run_dir / "results.csv"), "-o", str(tmp_path / "y"), "--videos", str(empty)]
+    )
     assert code == 1 and "None of the 6 videos" in output
 
 

@@ -30,9 +30,16 @@ from tests.cli.review_media import face_video, fake_results
 HOSTILE = "<img src=x onerror=alert(1)>.mp4"
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1280,900",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,900",
 ]
 
 
@@ -52,8 +59,9 @@ class WebDriver:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         self.base = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen([driver, f"--port={port}"], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [driver, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self.session = None
         deadline = time.monotonic() + 20
         while True:
@@ -66,19 +74,29 @@ class WebDriver:
                 self.close()
                 raise RuntimeError("chromedriver did not start")
             time.sleep(0.1)
-        options = {"binary": browser, "args": [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"],
-                   "prefs": {"download.default_directory": str(downloads),
-                             "download.prompt_for_download": False}}
-        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome",
-                                                 "goog:chromeOptions": options}}}
+        options = {
+            "binary": browser,
+            "args": [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"],
+            "prefs": {
+                "download.default_directory": str(downloads),
+                "download.prompt_for_download": False,
+            },
+        }
+        caps = {
+            "capabilities": {
+                "alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}
+            }
+        }
         self.session = self._call("POST", "/session", caps)["sessionId"]
-        self.cdp("Browser.setDownloadBehavior", {"behavior": "allow",
-                                                 "downloadPath": str(downloads)})
+        self.cdp(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+        )
 
     def _call(self, method: str, path: str, body: object = None) -> object:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return json.loads(response.read())["value"]
@@ -139,8 +157,10 @@ def browser(tmp_path_factory):
     if chromium is None or driver is None:
         if os.environ.get("S2D_REQUIRE_BROWSER") == "1":
             pytest.fail("S2D_REQUIRE_BROWSER=1 but Chromium or chromedriver is not installed")
-        pytest.skip("Chromium and chromedriver are not installed (Debian: apt-get install "
-                    "chromium chromium-driver)")
+        pytest.skip(
+            "Chromium and chromedriver are not installed (Debian: apt-get install "
+            "chromium chromium-driver)"
+        )
     root = tmp_path_factory.mktemp("browser")
     downloads = root / "downloads"
     downloads.mkdir()
@@ -157,8 +177,12 @@ def sheet(tmp_path_factory) -> Path:
     for i, name in enumerate(names):
         face_video(root / "videos" / name, bool(i % 2), i)
     fake_results(root, root / "videos", names, clips_per_video=3)
-    review(root / "results.csv", root / "review", videos=[str(root / "videos")],
-           options=ReviewOptions(budget=8, seed=0))
+    review(
+        root / "results.csv",
+        root / "review",
+        videos=[str(root / "videos")],
+        options=ReviewOptions(budget=8, seed=0),
+    )
     return root / "review"
 
 
@@ -195,19 +219,25 @@ def test_page_renders_choices_save_as_csv_and_names_stay_text(browser, sheet):
     first = browser.find("img.strip")
     browser.js("arguments[0].scrollIntoView();", {ELEMENT: first})
     deadline = time.monotonic() + 10
-    while not browser.js("return arguments[0].complete && arguments[0].naturalWidth;",
-                         {ELEMENT: first}) and time.monotonic() < deadline:
+    while (
+        not browser.js(
+            "return arguments[0].complete && arguments[0].naturalWidth;", {ELEMENT: first}
+        )
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.1)
     assert browser.js("return arguments[0].naturalWidth;", {ELEMENT: first}) == 4 * 112
 
     # Choose: card 1 becomes the class after its prediction, card 2 is skipped.
-    classes = json.loads(browser.js("return document.getElementById('review-data')"
-                                    ".textContent;"))["classes"]
+    classes = json.loads(browser.js("return document.getElementById('review-data').textContent;"))[
+        "classes"
+    ]
     new = (classes.index(rows[0][4]) + 1) % len(classes)
     browser.click(f'#card-1 input[value="{new}"]')
     browser.click('#card-2 input[value=""]')
     assert browser.js("return document.getElementById('status').textContent;") == (
-        "8 clips: 1 relabelled, 1 skipped, 6 as predicted")
+        "8 clips: 1 relabelled, 1 skipped, 6 as predicted"
+    )
     assert browser.js("return document.getElementById('card-1').className;") == "card changed"
 
     browser.click("#save")
@@ -221,5 +251,6 @@ def test_page_renders_choices_save_as_csv_and_names_stay_text(browser, sheet):
     # A reload keeps the choices (localStorage); nothing ever opened an alert.
     browser.cmd("POST", "/refresh", {})
     assert browser.js("return document.getElementById('status').textContent;") == (
-        "8 clips: 1 relabelled, 1 skipped, 6 as predicted")
+        "8 clips: 1 relabelled, 1 skipped, 6 as predicted"
+    )
     assert not browser.alert_open()

@@ -61,23 +61,98 @@ def collection(tmp_path, monkeypatch) -> tuple[Path, dict[str, str]]:
 def test_review_train_evaluate_improves_uar_on_held_out_clips(collection):
     root, truth = collection
     weights, config, landmarks = TINY[1], TINY[3], TINY[5]
-    run(["annotate", "videos/pool*.mp4", "-o", "results.csv", "--weights", weights,
-         "--model-config", config, "--landmark-weights", landmarks, "--labels", "dfew",
-         "--faces", "none", "-q"])
+    run(
+        [
+            "annotate",
+            "videos/pool*.mp4",
+            "-o",
+            "results.csv",
+            "--weights",
+            weights,
+            "--model-config",
+            config,
+            "--landmark-weights",
+            landmarks,
+            "--labels",
+            "dfew",
+            "--faces",
+            "none",
+            "-q",
+        ]
+    )
     # no --videos: the run record names annotate's inputs (a glob, relative to its folder)
-    output = run(["review", "results.csv", "-o", "review",
-                  "--budget", "8", "--per-video-cap", "2", "--seed", "0"])
+    output = run(
+        [
+            "review",
+            "results.csv",
+            "-o",
+            "review",
+            "--budget",
+            "8",
+            "--per-video-cap",
+            "2",
+            "--seed",
+            "0",
+        ]
+    )
     assert "s2d train --labels review/labels.csv" in output
     assert relabel(root / "review" / "labels.csv", truth) >= 4  # the model was mostly wrong
 
-    data = ["--videos", "videos", "--faces", "none", "--landmark-weights", landmarks,
-            "--device", "cpu"]
-    before = uar(run(["evaluate", "--labels", "held_out.csv", "--weights", weights,
-                      "--model-config", config, "--classes", "dfew", *data]))
-    run(["train", "--labels", "review/labels.csv", "--val-labels", "val.csv", "--init",
-         weights, "--model-config", config, *data, "--epochs", "2", "--batch-size", "4", "--lr", "3e-3",
-         "--warmup-epochs", "0.5", "--oversample", "--seed", "0", "--out", "runs/review"])
-    after = uar(run(["evaluate", "--labels", "held_out.csv", "--weights",
-                     "runs/review/best.pth", *data]))
+    data = [
+        "--videos",
+        "videos",
+        "--faces",
+        "none",
+        "--landmark-weights",
+        landmarks,
+        "--device",
+        "cpu",
+    ]
+    before = uar(
+        run(
+            [
+                "evaluate",
+                "--labels",
+                "held_out.csv",
+                "--weights",
+                weights,
+                "--model-config",
+                config,
+                "--classes",
+                "dfew",
+                *data,
+            ]
+        )
+    )
+    run(
+        [
+            "train",
+            "--labels",
+            "review/labels.csv",
+            "--val-labels",
+            "val.csv",
+            "--init",
+            weights,
+            "--model-config",
+            config,
+            *data,
+            "--epochs",
+            "2",
+            "--batch-size",
+            "4",
+            "--lr",
+            "3e-3",
+            "--warmup-epochs",
+            "0.5",
+            "--oversample",
+            "--seed",
+            "0",
+            "--out",
+            "runs/review",
+        ]
+    )
+    after = uar(
+        run(["evaluate", "--labels", "held_out.csv", "--weights", "runs/review/best.pth", *data])
+    )
     print(f"held-out UAR: {before:.3f} before, {after:.3f} after the review")
     assert after >= 0.8 and after >= before + 0.3, (before, after)

@@ -25,8 +25,18 @@ from tests.training_media import CLASSES, write_face_videos
 ROOT = Path(__file__).resolve().parents[2]
 # Epoch 1 is all warm-up (--warmup-epochs 1, the default), so its figures do not depend on
 # --epochs: the DDP test compares a 2-epoch run with the 10-epoch one there.
-TRAIN_OPTIONS = ["--faces", "none", "--device", "cpu", "--batch-size", "4", "--lr", "3e-3",
-                 "--seed", "3"]
+TRAIN_OPTIONS = [
+    "--faces",
+    "none",
+    "--device",
+    "cpu",
+    "--batch-size",
+    "4",
+    "--lr",
+    "3e-3",
+    "--seed",
+    "3",
+]
 EPOCHS = 10
 
 
@@ -36,8 +46,13 @@ def task(tmp_path_factory, golden_dir: Path) -> dict[str, Path]:
     dropout (a 64-dim random model's features vary too little for dropout 0.5 in a few steps)."""
     root = tmp_path_factory.mktemp("task")
     config = root / "tiny_config.json"
-    config.write_text(json.dumps(S2DConfig.from_json(golden_dir / "tinyA_config.json")
-                                 .replace(head_dropout_ratio=0.0).to_dict()))
+    config.write_text(
+        json.dumps(
+            S2DConfig.from_json(golden_dir / "tinyA_config.json")
+            .replace(head_dropout_ratio=0.0)
+            .to_dict()
+        )
+    )
     return {
         "train": write_face_videos(root / "videos", 32, seed=0, prefix="train"),
         "val": write_face_videos(root / "videos", 12, seed=1, prefix="val"),
@@ -58,9 +73,21 @@ def model_args(task: dict[str, Path]) -> list[str]:
 
 
 def train_args(task: dict[str, Path], out: Path, epochs: int) -> list[str]:
-    return ["train", "--labels", str(task["train"]), "--val-labels", str(task["val"]),
-            "--init", str(task["init"]), *model_args(task), *TRAIN_OPTIONS,
-            "--epochs", str(epochs), "--out", str(out)]
+    return [
+        "train",
+        "--labels",
+        str(task["train"]),
+        "--val-labels",
+        str(task["val"]),
+        "--init",
+        str(task["init"]),
+        *model_args(task),
+        *TRAIN_OPTIONS,
+        "--epochs",
+        str(epochs),
+        "--out",
+        str(out),
+    ]
 
 
 def invoke(args: list[str]):
@@ -79,9 +106,18 @@ def trained(task, tmp_path_factory) -> Path:
 
 def test_a_run_leaves_checkpoints_metrics_and_pictures(trained):
     names = {p.name for p in trained.iterdir()}
-    assert {"best.pth", "best.pth.json", "last.pth", "last.pth.json", "state.pt",
-            "metrics.csv", "confusion.csv", "confusion.png", "curves.png",
-            "train.json"} <= names
+    assert {
+        "best.pth",
+        "best.pth.json",
+        "last.pth",
+        "last.pth.json",
+        "state.pt",
+        "metrics.csv",
+        "confusion.csv",
+        "confusion.png",
+        "curves.png",
+        "train.json",
+    } <= names
     metrics = pd.read_csv(trained / "metrics.csv")
     assert list(metrics.columns[:4]) == ["epoch", "train_loss", "val_uar", "val_war"]
     assert {"val_recall_upright", "val_recall_upside_down"} <= set(metrics.columns)
@@ -95,10 +131,23 @@ def test_a_run_leaves_checkpoints_metrics_and_pictures(trained):
 
 
 def test_the_trained_model_beats_chance_on_held_out_clips(task, trained, tmp_path):
-    result = invoke(["evaluate", "--labels", str(task["test"]),
-                     "--weights", str(trained / "best.pth"), "--faces", "none",
-                     "--landmark-weights", str(task["landmarks"]), "--device", "cpu",
-                     "--out", str(tmp_path / "eval")])
+    result = invoke(
+        [
+            "evaluate",
+            "--labels",
+            str(task["test"]),
+            "--weights",
+            str(trained / "best.pth"),
+            "--faces",
+            "none",
+            "--landmark-weights",
+            str(task["landmarks"]),
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path / "eval"),
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("16 clips  UAR ")
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
@@ -106,14 +155,28 @@ def test_the_trained_model_beats_chance_on_held_out_clips(task, trained, tmp_pat
     predictions = pd.read_csv(tmp_path / "eval" / "predictions.csv")
     assert len(predictions) == 16 and set(predictions["label"]) == set(CLASSES)
     assert (predictions["label"] == predictions["predicted"]).mean() == pytest.approx(
-        metrics["war"])
+        metrics["war"]
+    )
 
 
 def test_annotate_reads_the_trained_weights_and_their_class_names(task, trained, tmp_path):
     out = tmp_path / "annotated.csv"
-    result = invoke(["annotate", str(task["test"].parent / "test_000.mp4"), "-o", str(out),
-                     "--weights", str(trained / "best.pth"), "--faces", "none",
-                     "--landmark-weights", str(task["landmarks"]), "--device", "cpu"])
+    result = invoke(
+        [
+            "annotate",
+            str(task["test"].parent / "test_000.mp4"),
+            "-o",
+            str(out),
+            "--weights",
+            str(trained / "best.pth"),
+            "--faces",
+            "none",
+            "--landmark-weights",
+            str(task["landmarks"]),
+            "--device",
+            "cpu",
+        ]
+    )
     assert result.exit_code == 0, result.output
     clips = pd.read_csv(out)
     assert {"p_upright", "p_upside_down"} <= set(clips.columns)
@@ -124,8 +187,7 @@ def test_resume_after_sigkill_ends_where_an_uninterrupted_run_ends(task, trained
     out = tmp_path / "killed"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "s2dcli", *train_args(task, out, epochs=EPOCHS)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     metrics = out / "metrics.csv"
     while time.monotonic() < deadline and process.poll() is None:
@@ -151,13 +213,24 @@ def test_resume_after_sigkill_ends_where_an_uninterrupted_run_ends(task, trained
 
 
 def test_ddp_on_two_gloo_processes_matches_one_process_with_the_same_global_batch(
-        task, trained, tmp_path):
+    task, trained, tmp_path
+):
     out = tmp_path / "ddp"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     args = train_args(task, out, epochs=2)
     args[args.index("--batch-size") + 1] = "2"  # 2 processes x 2 clips = the single run's 4
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-               "--master-port", "29533", "-m", "s2dcli", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-port",
+        "29533",
+        "-m",
+        "s2dcli",
+        *args,
+    ]
     process = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert process.returncode == 0, process.stderr[-3000:]
     summary = json.loads((out / "train.json").read_text())
@@ -180,16 +253,31 @@ def test_a_bad_label_file_is_refused_with_every_bad_row_before_anything_runs(tas
         "missing.mp4,0,0.5,upright\n"
         "train_001.mp4,0,0.5\n"
         "train_002.mp4,0.8,0.2,upright\n"
-        "train_000.mp4,0,0.5,upside_down\n", encoding="utf-8")
+        "train_000.mp4,0,0.5,upside_down\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "never"
-    args = ["train", "--init", str(task["init"]), *model_args(task), "--faces", "none",
-            "--videos", str(videos), "--out", str(out)]
+    args = [
+        "train",
+        "--init",
+        str(task["init"]),
+        *model_args(task),
+        "--faces",
+        "none",
+        "--videos",
+        str(videos),
+        "--out",
+        str(out),
+    ]
     result = invoke([*args, "--labels", str(bad)])
     assert result.exit_code == 2
     assert "Invalid value for --labels" in result.output and "4 bad row(s)" in result.output
-    for line, reason in ((3, f"no video 'missing.mp4' under {videos}"),
-                         (4, "expected 4 fields, got 3"),
-                         (5, "end_s 0.2 is not after start_s 0.8"), (6, "duplicate of line 2")):
+    for line, reason in (
+        (3, f"no video 'missing.mp4' under {videos}"),
+        (4, "expected 4 fields, got 3"),
+        (5, "end_s 0.2 is not after start_s 0.8"),
+        (6, "duplicate of line 2"),
+    ):
         assert f"line {line}: {reason}" in result.output
     assert not out.exists()
 

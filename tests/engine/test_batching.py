@@ -35,8 +35,13 @@ def test_items_come_video_by_video_in_input_order_under_random_delays():
     lead: dict[int, int] = {}
     consumed: dict[int, int] = {}
     out = []
-    for source, i in chain_streams(range(12), lambda s: _stream(s, rng, lead, consumed),
-                                   workers=4, depth=2, describe=lambda s: f"video-{s}"):
+    for source, i in chain_streams(
+        range(12),
+        lambda s: _stream(s, rng, lead, consumed),
+        workers=4,
+        depth=2,
+        describe=lambda s: f"video-{s}",
+    ):
         consumed[source] = i + 1
         out.append((source, i))
     assert out == [(s, i) for s in range(12) for i in range(s % 5 + 3)]
@@ -55,7 +60,11 @@ def test_several_streams_run_at_once():
 
     t0 = time.monotonic()
     assert list(chain_streams(range(4), slow, workers=4, describe=lambda s: f"video-{s}")) == [
-        0, 1, 2, 3]
+        0,
+        1,
+        2,
+        3,
+    ]
     assert time.monotonic() - t0 < 0.3 * 4 * 0.75  # overlapped, not one after another
     assert _threads_gone()
 
@@ -69,8 +78,9 @@ def test_an_error_names_its_video_and_stops_everything():
 
     seen = []
     with pytest.raises(WorkerError) as info:
-        for item in chain_streams(["a.mp4", "b.mp4", "c.mp4"], stream, workers=2,
-                                  describe=lambda s: f"video-{s}"):
+        for item in chain_streams(
+            ["a.mp4", "b.mp4", "c.mp4"], stream, workers=2, describe=lambda s: f"video-{s}"
+        ):
             seen.append(item)
     assert info.value.where == "video-b.mp4"
     assert isinstance(info.value.error, OSError)
@@ -83,8 +93,9 @@ def test_leaving_early_stops_every_stream():
         while True:
             yield source
 
-    for n, _ in enumerate(chain_streams(range(3), endless, workers=3,
-                                        describe=lambda s: f"video-{s}")):
+    for n, _ in enumerate(
+        chain_streams(range(3), endless, workers=3, describe=lambda s: f"video-{s}")
+    ):
         if n == 10:
             break
     assert _threads_gone()
@@ -114,8 +125,9 @@ def test_markers_wait_for_the_batch_holding_what_came_before_them():
 
 
 def test_batches_are_stacked_uint8_and_padded_on_request():
-    steps = [s for s in collate(_items("a5"), _array, batch_size=2, pad=True) if
-             isinstance(s, Batch)]
+    steps = [
+        s for s in collate(_items("a5"), _array, batch_size=2, pad=True) if isinstance(s, Batch)
+    ]
     assert [len(s) for s in steps] == [2, 2, 1]
     assert [tuple(s.data.shape) for s in steps] == [(2, 2, 3)] * 3
     last = steps[-1].data.numpy()
@@ -131,6 +143,7 @@ def test_mixed_shapes_are_refused():
 
 
 def test_ramp_starts_small_then_doubles_to_the_batch_size():
-    steps = [s for s in collate(_items("a40"), _array, batch_size=8, ramp=True)
-             if isinstance(s, Batch)]
+    steps = [
+        s for s in collate(_items("a40"), _array, batch_size=8, ramp=True) if isinstance(s, Batch)
+    ]
     assert [len(s) for s in steps] == [2, 4, 8, 8, 8, 8, 2]

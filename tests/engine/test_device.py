@@ -56,7 +56,9 @@ def test_cuda_copy_and_autocast():
     assert x.device.type == "cuda"
     with inference_context(device):
         assert (torch.ones(2, 2, device=device) @ torch.ones(2, 2, device=device)).dtype in (
-            torch.bfloat16, torch.float16)
+            torch.bfloat16,
+            torch.float16,
+        )
 
 
 def test_oom_halves_the_batch_and_loses_nothing():

@@ -35,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def classifier(golden_dir: Path) -> Classifier:
     config = S2DConfig.from_json(golden_dir / "tinyA_config.json")
     model = load_s2d(golden_dir / "tinyA_s2d.pth", config)
-    return Classifier(model, load_landmarks(golden_dir / "tinyA_landmark.pth.tar"),
-                      torch.device("cpu"))
+    return Classifier(
+        model, load_landmarks(golden_dir / "tinyA_landmark.pth.tar"), torch.device("cpu")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,18 +65,31 @@ def _empty(path: Path) -> Path:
     return path
 
 
-def make_engine(classifier: Classifier, *, batch_size: int = 8, workers: int = 2,
-                whole_frame: bool = False, pad: bool | None = None) -> Engine:
+def make_engine(
+    classifier: Classifier,
+    *,
+    batch_size: int = 8,
+    workers: int = 2,
+    whole_frame: bool = False,
+    pad: bool | None = None,
+) -> Engine:
     options = ScanOptions(
         clips=ClipConfig(num_frames=classifier.num_frames),
         crop_size=classifier.size,
         detect_every=3,
         whole_frame=whole_frame,
     )
-    pool = None if whole_frame else DetectorPool(
-        lambda: create_detector("mtcnn", min_face=20, threads=1))
-    return Engine(classifier, pool, options,
-                  EngineOptions(batch_size=batch_size, workers=workers, pad_batches=pad))
+    pool = (
+        None
+        if whole_frame
+        else DetectorPool(lambda: create_detector("mtcnn", min_face=20, threads=1))
+    )
+    return Engine(
+        classifier,
+        pool,
+        options,
+        EngineOptions(batch_size=batch_size, workers=workers, pad_batches=pad),
+    )
 
 
 def flatten(results) -> list[tuple]:
@@ -140,13 +154,18 @@ def test_whole_frame_mode_is_one_face_centre_cropped(classifier, tmp_path):
     assert result.status == "ok"
     specs = [c.spec for c in result.clips]
     assert [(s.face_id, s.clip_index, s.start_s, s.end_s) for s in specs] == [
-        (0, 0, 0.0, 2.0), (0, 1, 1.0, 3.0)]
+        (0, 0, 0.0, 2.0),
+        (0, 1, 1.0, 3.0),
+    ]
     assert specs[0].box == (8.0, 0.0, 48.0, 48.0)  # the centre square
 
 
 def _engine_threads() -> list[str]:
-    return [t.name for t in threading.enumerate()
-            if t.name == "collate" or t.name.endswith(".mp4") or t.name.startswith("s2d-")]
+    return [
+        t.name
+        for t in threading.enumerate()
+        if t.name == "collate" or t.name.endswith(".mp4") or t.name.startswith("s2d-")
+    ]
 
 
 def test_stopping_early_leaves_no_thread(classifier, media):
@@ -175,8 +194,9 @@ def test_ctrl_c_stops_within_two_seconds(media, golden_dir, tmp_path):
         for r in make_engine(clf, batch_size=2).run(videos):
             print("video", flush=True)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "video"  # well into the run
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
@@ -191,9 +211,11 @@ def test_ctrl_c_stops_within_two_seconds(media, golden_dir, tmp_path):
 def test_compiled_model_gives_the_same_scores(golden_dir, media):
     config = S2DConfig.from_json(golden_dir / "tinyA_config.json")
     landmarks = load_landmarks(golden_dir / "tinyA_landmark.pth.tar")
-    eager = Classifier(load_s2d(golden_dir / "tinyA_s2d.pth", config), landmarks,
-                       torch.device("cpu"))
-    compiled = Classifier(load_s2d(golden_dir / "tinyA_s2d.pth", config), landmarks,
-                          torch.device("cpu"), compile=True)
+    eager = Classifier(
+        load_s2d(golden_dir / "tinyA_s2d.pth", config), landmarks, torch.device("cpu")
+    )
+    compiled = Classifier(
+        load_s2d(golden_dir / "tinyA_s2d.pth", config), landmarks, torch.device("cpu"), compile=True
+    )
     clips = torch.randint(0, 256, (3, *eager.clip_shape), dtype=torch.uint8)
     np.testing.assert_allclose(compiled(clips).probs, eager(clips).probs, atol=1e-5)

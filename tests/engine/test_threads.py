@@ -12,13 +12,16 @@ from engine.threads import openmp_wait_policy, prefer_passive_openmp
 
 def _run(code: str, **env: str) -> str:
     environ = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | env
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, env=environ).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environ
+    ).stdout.strip()
 
 
 def test_sets_passive_before_torch_is_imported():
-    code = ("import os; from engine.threads import prefer_passive_openmp\n"
-            "print(prefer_passive_openmp(), os.environ.get('OMP_WAIT_POLICY'))")
+    code = (
+        "import os; from engine.threads import prefer_passive_openmp\n"
+        "print(prefer_passive_openmp(), os.environ.get('OMP_WAIT_POLICY'))"
+    )
     assert _run(code) == "True PASSIVE"
 
 
@@ -26,8 +29,10 @@ def test_keeps_the_users_choice():
     env = {"OMP_WAIT_POLICY": "active"}
     assert prefer_passive_openmp(env) is False
     assert env == {"OMP_WAIT_POLICY": "active"}
-    code = "from engine.threads import openmp_wait_policy as p, prefer_passive_openmp as s\n" \
-           "print(s(), p())"
+    code = (
+        "from engine.threads import openmp_wait_policy as p, prefer_passive_openmp as s\n"
+        "print(s(), p())"
+    )
     assert _run(code, OMP_WAIT_POLICY="active") == "False ACTIVE"
 
 

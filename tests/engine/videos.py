@@ -249,8 +249,13 @@ def make_test_videos(directory: str | os.PathLike[str]) -> VideoSet:
     )
 
 
-def write_frames(path: str | os.PathLike[str], frames: Sequence[np.ndarray], fps: int = 25,
-                 codec: str = "libx264", crf: int = 18) -> Path:
+def write_frames(
+    path: str | os.PathLike[str],
+    frames: Sequence[np.ndarray],
+    fps: int = 25,
+    codec: str = "libx264",
+    crf: int = 18,
+) -> Path:
     """Encode RGB frames (all one even size) into `path`, at a constant `fps`."""
     path = Path(path)
     height, width = frames[0].shape[:2]
@@ -261,7 +266,10 @@ def write_frames(path: str | os.PathLike[str], frames: Sequence[np.ndarray], fps
         if codec == "libx264":
             stream.codec_context.options = {"crf": str(crf), "preset": "ultrafast", "bf": "0"}
         for image in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(
-                np.ascontiguousarray(image), format="rgb24")))
+            container.mux(
+                stream.encode(
+                    av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+                )
+            )
         container.mux(stream.encode())
     return path

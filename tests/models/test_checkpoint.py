@@ -63,7 +63,9 @@ def test_config_from_sidecar(tmp_path, tiny_a):
     config, state_dict, *_ = tiny_a
     path = tmp_path / "best.pth"
     torch.save({"model": state_dict}, path)
-    sidecar_path(path).write_text(json.dumps({"config": config.to_dict(), "class_names": list("abcdefg")}))
+    sidecar_path(path).write_text(
+        json.dumps({"config": config.to_dict(), "class_names": list("abcdefg")})
+    )
     assert sidecar_path(path).name == "best.pth.json"
     _assert_golden(load_s2d(path), tiny_a)
 
@@ -71,8 +73,19 @@ def test_config_from_sidecar(tmp_path, tiny_a):
 def test_config_inferred_from_shapes(tiny_a):
     config, state_dict, *_ = tiny_a
     inferred = infer_config(state_dict)
-    for field in ("embed_dim", "depth", "patch_size", "img_size", "num_frames", "num_classes",
-                  "hidden_dim", "adapter_scale", "in_chans_l", "mlp_ratio", "qkv_bias"):
+    for field in (
+        "embed_dim",
+        "depth",
+        "patch_size",
+        "img_size",
+        "num_frames",
+        "num_classes",
+        "hidden_dim",
+        "adapter_scale",
+        "in_chans_l",
+        "mlp_ratio",
+        "qkv_bias",
+    ):
         assert getattr(inferred, field) == getattr(config, field), field
     assert inferred.num_heads == config.embed_dim // 64 or inferred.num_heads == 1
 
@@ -101,7 +114,10 @@ def test_missing_and_unexpected_keys_are_listed(tmp_path, tiny_a):
     broken["extra.weight"] = torch.zeros(1)
     path = tmp_path / "broken.pth"
     torch.save({"model": broken}, path)
-    with pytest.raises(CheckpointError, match=r"missing keys: prompt_blocks\.1\.fovea\.smooth.*unexpected keys: extra\.weight"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"missing keys: prompt_blocks\.1\.fovea\.smooth.*unexpected keys: extra\.weight",
+    ):
         load_s2d(path, config)
 
 
@@ -116,7 +132,9 @@ def test_hostile_pickle_is_refused_and_never_runs(tmp_path):
     payload.marker = marker
     path = tmp_path / "evil.pth"
     torch.save({"model": {"w": torch.zeros(1)}, "payload": payload}, path)
-    with pytest.raises(CheckpointError, match=r"Refusing to load .*evil\.pth.*pickled Python object") as err:
+    with pytest.raises(
+        CheckpointError, match=r"Refusing to load .*evil\.pth.*pickled Python object"
+    ) as err:
         load_s2d(path)
     assert "system" in str(err.value)  # names the offending global (posix.system / nt.system)
     assert not marker.exists()
@@ -136,7 +154,9 @@ def test_plain_pickle_file_is_refused(tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", None], ids=["empty", "text", "truncated"])
+@pytest.mark.parametrize(
+    "content", [b"", b"not a checkpoint at all", None], ids=["empty", "text", "truncated"]
+)
 def test_unreadable_files(tmp_path, golden_dir, content):
     path = tmp_path / "bad.pth"
     if content is None:
@@ -180,7 +200,9 @@ def test_image_checkpoint_loads_non_strictly_with_a_warning(tmp_path, tiny_a, ca
     assert any("non-strictly" in r.message for r in caplog.records)
     assert capsys.readouterr().out == ""
     torch.testing.assert_close(model.ln_post.weight, state_dict["ln_post.weight"])
-    torch.testing.assert_close(model.blocks[0].attn.qkv.weight, state_dict["blocks.0.attn.qkv.weight"])
+    torch.testing.assert_close(
+        model.blocks[0].attn.qkv.weight, state_dict["blocks.0.attn.qkv.weight"]
+    )
 
 
 def test_load_by_cached_name_verifies_sha256(tmp_path, monkeypatch, tiny_a, golden_dir):

@@ -60,14 +60,16 @@ def test_landmark_features_do_not_depend_on_threads_or_batch(restore_threads):
 @pytest.mark.slow
 def test_full_size_scores_do_not_depend_on_threads_or_batch(restore_threads):
     torch.manual_seed(0)
-    classifier = Classifier(create_model("s2d_base_patch16_224", num_classes=7),
-                            random_landmarks(), torch.device("cpu"))
-    clips = torch.randint(0, 256, (3, 16, 224, 224, 3), dtype=torch.uint8,
-                          generator=torch.Generator().manual_seed(1))
+    classifier = Classifier(
+        create_model("s2d_base_patch16_224", num_classes=7), random_landmarks(), torch.device("cpu")
+    )
+    clips = torch.randint(
+        0, 256, (3, 16, 224, 224, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(1)
+    )
 
     def logits(threads: int, batch: int) -> torch.Tensor:
         torch.set_num_threads(threads)
-        parts = [classifier(clips[lo: lo + batch]).logits for lo in range(0, len(clips), batch)]
+        parts = [classifier(clips[lo : lo + batch]).logits for lo in range(0, len(clips), batch)]
         return torch.cat([torch.from_numpy(p) for p in parts])
 
     reference = logits(2, 3)
@@ -80,28 +82,42 @@ def test_tiny_scores_do_not_depend_on_threads_or_batch(name, golden_dir, restore
     # 4-frame clips, 8 frames a call: in the default (NCHW) layout, oneDNN's 1x1 convolutions
     # over so few frames split their sums between threads; channels-last ones do not.
     config = S2DConfig.from_json(golden_dir / f"{name}_config.json")
-    classifier = Classifier(load_s2d(golden_dir / f"{name}_s2d.pth", config),
-                            load_landmarks(golden_dir / f"{name}_landmark.pth.tar"),
-                            torch.device("cpu"))
-    clips = torch.randint(0, 256, (5, *classifier.clip_shape), dtype=torch.uint8,
-                          generator=torch.Generator().manual_seed(3))
+    classifier = Classifier(
+        load_s2d(golden_dir / f"{name}_s2d.pth", config),
+        load_landmarks(golden_dir / f"{name}_landmark.pth.tar"),
+        torch.device("cpu"),
+    )
+    clips = torch.randint(
+        0,
+        256,
+        (5, *classifier.clip_shape),
+        dtype=torch.uint8,
+        generator=torch.Generator().manual_seed(3),
+    )
 
     def logits(threads: int, batch: int) -> np.ndarray:
         torch.set_num_threads(threads)
-        return np.concatenate([classifier(clips[lo: lo + batch]).logits
-                               for lo in range(0, len(clips), batch)])
+        return np.concatenate(
+            [classifier(clips[lo : lo + batch]).logits for lo in range(0, len(clips), batch)]
+        )
 
     reference = logits(2, 5)
     for threads, batch in [(1, 1), (1, 2), (2, 1), (2, 3), (3, 5)]:
-        np.testing.assert_array_equal(logits(threads, batch), reference,
-                                      err_msg=f"{threads} threads, batch {batch}")
+        np.testing.assert_array_equal(
+            logits(threads, batch), reference, err_msg=f"{threads} threads, batch {batch}"
+        )
 
 
 def test_inference_adds_in_place_with_the_same_result_as_training(golden_dir):
     config = S2DConfig.from_json(golden_dir / "tinyA_config.json")
     model = load_s2d(golden_dir / "tinyA_s2d.pth", config).eval()
-    frames = torch.randn(2 * config.num_frames, 3, config.img_size, config.img_size,
-                         generator=torch.Generator().manual_seed(4))
+    frames = torch.randn(
+        2 * config.num_frames,
+        3,
+        config.img_size,
+        config.img_size,
+        generator=torch.Generator().manual_seed(4),
+    )
     features = load_landmarks(golden_dir / "tinyA_landmark.pth.tar")(frames)
     with torch.enable_grad():
         training = model.forward_features(frames, features)

@@ -66,8 +66,12 @@ def test_landmark_features_from_frames(golden):
 @torch.no_grad()
 def test_patch_and_prompt_tokens(golden):
     _, _, model, _, t = golden
-    torch.testing.assert_close(model.embed_patches(_frames(t["x"])), t["patch_tokens"], **OUTPUT_TOL)
-    torch.testing.assert_close(model.embed_prompts(t["landmark_feat"]), t["prompt_tokens"], **PROMPT_TOL)
+    torch.testing.assert_close(
+        model.embed_patches(_frames(t["x"])), t["patch_tokens"], **OUTPUT_TOL
+    )
+    torch.testing.assert_close(
+        model.embed_prompts(t["landmark_feat"]), t["prompt_tokens"], **PROMPT_TOL
+    )
 
 
 @torch.no_grad()

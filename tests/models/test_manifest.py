@@ -18,7 +18,9 @@ def _entries(state_dict):
     return [[k, list(v.shape), str(v.dtype).removeprefix("torch.")] for k, v in state_dict.items()]
 
 
-@pytest.mark.parametrize("variant", ["s2d_base_patch16_224_classes7", "s2d_base_patch16_224_classes11"])
+@pytest.mark.parametrize(
+    "variant", ["s2d_base_patch16_224_classes7", "s2d_base_patch16_224_classes11"]
+)
 def test_full_size_state_dict_key_for_key(manifest, variant):
     entry = manifest[variant]
     model = S2D(S2DConfig.from_dict(entry["constructor"]))

@@ -31,14 +31,14 @@ def make_trainer(golden_dir: Path, out: Path, **overrides) -> Trainer:
     config = S2DConfig.from_json(golden_dir / "tinyA_config.json")
     model = load_s2d(golden_dir / "tinyA_s2d.pth", config)
     landmarks = load_landmarks(golden_dir / "tinyA_landmark.pth.tar")
-    settings = dict(epochs=3, batch_size=4, lr=3e-3, warmup_epochs=0.5, seed=3, sdl=True,
-                    oversample=True)
+    settings = dict(
+        epochs=3, batch_size=4, lr=3e-3, warmup_epochs=0.5, seed=3, sdl=True, oversample=True
+    )
     settings.update(overrides)
     return Trainer(model, landmarks, CLASSES, TrainConfig(**settings), torch.device("cpu"), out)
 
 
-def test_seeded_runs_repeat_and_resume_ends_where_a_straight_run_does(golden_dir, data,
-                                                                       tmp_path):
+def test_seeded_runs_repeat_and_resume_ends_where_a_straight_run_does(golden_dir, data, tmp_path):
     train, val = data
     straight = make_trainer(golden_dir, tmp_path / "a").fit(train, val)
     assert [r.epoch for r in straight.history] == [1, 2, 3]

@@ -21,12 +21,15 @@ from s2dcli.pipeline import ScanOptions
 CPU = torch.device("cpu")
 
 
-@pytest.mark.parametrize(("text", "sizes"), [
-    ("1,8,32,128", (1, 8, 32, 128)),
-    (" 4 , 2 ", (4, 2)),
-    ("8,8,1,8", (8, 1)),
-    ("16,", (16,)),
-])
+@pytest.mark.parametrize(
+    ("text", "sizes"),
+    [
+        ("1,8,32,128", (1, 8, 32, 128)),
+        (" 4 , 2 ", (4, 2)),
+        ("8,8,1,8", (8, 1)),
+        ("16,", (16,)),
+    ],
+)
 def test_parse_batch_sizes(text, sizes):
     assert parse_batch_sizes(text) == sizes
 
@@ -56,7 +59,7 @@ def test_timed_rounds_warms_up_then_alternates_until_time_and_rounds():
     out = timed_rounds(steps, seconds=10.0, device=CPU, min_rounds=2, clock=FakeClock())
     assert calls[:3] == ["a", "b", "c"]  # warm-up, untimed
     timed = calls[3:]
-    rounds = [timed[i: i + 3] for i in range(0, len(timed), 3)]
+    rounds = [timed[i : i + 3] for i in range(0, len(timed), 3)]
     assert rounds[0] == ["a", "b", "c"] and rounds[1] == ["c", "b", "a"]  # order flips
     assert all(r in (["a", "b", "c"], ["c", "b", "a"]) for r in rounds)
     assert len(rounds) == 2
@@ -66,16 +69,23 @@ def test_timed_rounds_warms_up_then_alternates_until_time_and_rounds():
 
 def test_timed_rounds_min_rounds_and_no_warmup():
     calls = []
-    out = timed_rounds({"x": lambda: calls.append(1)}, seconds=0.0, device=CPU, min_rounds=5,
-                       warmup=False, clock=FakeClock())
+    out = timed_rounds(
+        {"x": lambda: calls.append(1)},
+        seconds=0.0,
+        device=CPU,
+        min_rounds=5,
+        warmup=False,
+        clock=FakeClock(),
+    )
     assert len(calls) == 5 and len(out["x"].seconds) == 5
     with pytest.raises(ValueError):
         timed_rounds({"x": lambda: None}, 1.0, CPU, min_rounds=0)
 
 
 def test_timed_rounds_runs_on_while_time_remains():
-    out = timed_rounds({"x": lambda: None}, seconds=20.0, device=CPU, min_rounds=1,
-                       clock=FakeClock(1.0))
+    out = timed_rounds(
+        {"x": lambda: None}, seconds=20.0, device=CPU, min_rounds=1, clock=FakeClock(1.0)
+    )
     assert len(out["x"].seconds) > 3  # 3 clock reads per round: about 7 rounds in 20 s
 
 
@@ -86,11 +96,16 @@ def test_paired_ratio_is_the_median_of_per_round_ratios():
     assert s2d.median == 1.2
 
 
-@pytest.mark.parametrize(("frames", "every", "expected"), [
-    (100, 5, 21),  # 0, 5, ..., 95 and the last (99)
-    (101, 5, 21),  # 0, ..., 100: the last is detected already
-    (1, 5, 1), (0, 5, 0), (10, 1, 10),
-])
+@pytest.mark.parametrize(
+    ("frames", "every", "expected"),
+    [
+        (100, 5, 21),  # 0, 5, ..., 95 and the last (99)
+        (101, 5, 21),  # 0, ..., 100: the last is detected already
+        (1, 5, 1),
+        (0, 5, 0),
+        (10, 1, 10),
+    ],
+)
 def test_detected_frames(frames, every, expected):
     assert detected_frames(frames, ScanOptions(detect_every=every)) == expected
     brute = len({i for i in range(frames) if i % every == 0} | ({frames - 1} if frames else set()))
@@ -110,10 +125,15 @@ def test_stage_estimates_from_the_stage_rows():
         {"stage": "model", "batch_size": 2, "clips_per_s": 0.5},
         {"stage": "model", "batch_size": 4, "clips_per_s": 0.25},
     ]
-    e2e = {"backend": "decord", "frames": 500, "detected_frames": 20, "clips": 6,
-           "batch_size": 2, "engine_stats": {"crop_s": 0.5}}
-    assert stage_estimates(rows, e2e) == {"decode": 2.0, "detect": 2.0, "crop": 0.5,
-                                          "model": 12.0}
+    e2e = {
+        "backend": "decord",
+        "frames": 500,
+        "detected_frames": 20,
+        "clips": 6,
+        "batch_size": 2,
+        "engine_stats": {"crop_s": 0.5},
+    }
+    assert stage_estimates(rows, e2e) == {"decode": 2.0, "detect": 2.0, "crop": 0.5, "model": 12.0}
     e2e["clips"] = 0  # no clip: no model estimate
     assert "model" not in stage_estimates(rows, e2e)
 
@@ -151,8 +171,17 @@ def test_out_of_memory_ends_the_batch_size_sweep():
 
     model, landmarks = create_model("s2d_test").eval(), ZeroLandmarks()
     seen = []
-    rows, ratio = bench_models(model, landmarks, OutOfMemoryAbove(4), "fake", CPU, (1, 2, 4),
-                               seconds=0.0, min_rounds=1, progress=seen.append)
+    rows, ratio = bench_models(
+        model,
+        landmarks,
+        OutOfMemoryAbove(4),
+        "fake",
+        CPU,
+        (1, 2, 4),
+        seconds=0.0,
+        min_rounds=1,
+        progress=seen.append,
+    )
     assert [r["stage"] for r in rows] == ["landmarks", "model", "vit_reference", "model"]
     assert rows[-1] == {"stage": "model", "batch_size": 2, "error": "out of memory"}
     assert len(seen) == 2  # batch size 4 was never tried
@@ -168,6 +197,13 @@ def test_other_runtime_errors_are_bugs():
             raise RuntimeError("shape mismatch")
 
     with pytest.raises(RuntimeError, match="shape mismatch"):
-        bench_models(create_model("s2d_test").eval(), ZeroLandmarks(), Broken(), "b", CPU,
-                     (1,), seconds=0.0, min_rounds=1)
-
+        bench_models(
+            create_model("s2d_test").eval(),
+            ZeroLandmarks(),
+            Broken(),
+            "b",
+            CPU,
+            (1,),
+            seconds=0.0,
+            min_rounds=1,
+        )

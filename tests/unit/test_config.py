@@ -12,7 +12,11 @@ from s2dcli.models import S2DConfig
 
 def test_from_json_ignores_unknown_keys(tmp_path):
     path = tmp_path / "c.json"
-    path.write_text(json.dumps({"patch_size": 2, "img_size": 28, "embed_dim": 32, "num_heads": 2, "batch": 3, "x": 1}))
+    path.write_text(
+        json.dumps(
+            {"patch_size": 2, "img_size": 28, "embed_dim": 32, "num_heads": 2, "batch": 3, "x": 1}
+        )
+    )
     config = S2DConfig.from_json(path)
     assert (config.patch_size, config.img_size, config.embed_dim) == (2, 28, 32)
 

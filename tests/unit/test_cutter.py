@@ -25,8 +25,9 @@ def stream(track: TrackFrames, config: ClipConfig) -> tuple[list, int]:
     for i in range(len(track.frame_indices)):
         crop = np.full((2, 2, 3), i % 256, np.uint8)
         box = tuple(float(v) for v in track.boxes[i])
-        cutter.add(int(track.frame_indices[i]), float(track.times_s[i]), box,
-                   float(track.scores[i]), crop)
+        cutter.add(
+            int(track.frame_indices[i]), float(track.times_s[i]), box, float(track.scores[i]), crop
+        )
         clips += cutter.ready()
         peak = max(peak, cutter.crops_held)
     clips += cutter.finish()
@@ -66,8 +67,13 @@ def test_short_track_gives_one_padded_clip_at_finish() -> None:
     track = random_track(rng, 20, 25.0, vfr=False)  # 0.8 s
     cutter = StreamingClipCutter(0, ClipConfig())
     for i in range(20):
-        cutter.add(int(track.frame_indices[i]), float(track.times_s[i]),
-                   tuple(track.boxes[i].tolist()), 1.0, np.zeros((2, 2, 3), np.uint8))
+        cutter.add(
+            int(track.frame_indices[i]),
+            float(track.times_s[i]),
+            tuple(track.boxes[i].tolist()),
+            1.0,
+            np.zeros((2, 2, 3), np.uint8),
+        )
         assert cutter.ready() == []
     (clip,) = cutter.finish()
     assert clip.frames.shape == (16, 2, 2, 3)

@@ -58,14 +58,17 @@ def test_a_result_for_a_video_not_running_is_a_bug():
         schedule.finish(0, "x")
 
 
-@pytest.mark.parametrize("resources, overrides, expected", [
-    ({"CPU": 2.0}, {}, (2, 1, 0.0, "cpu")),
-    ({"CPU": 16.0}, {"cpus_per_worker": 4}, (4, 4, 0.0, "cpu")),
-    ({"CPU": 64.0, "GPU": 8.0}, {}, (8, 8, 1.0, "cuda")),
-    ({"CPU": 8.0, "GPU": 4.0}, {"gpus_per_worker": 0.5}, (8, 1, 0.5, "cuda")),
-    ({"CPU": 64.0, "GPU": 8.0}, {"device": "cpu"}, (64, 1, 0.0, "cpu")),
-    ({"CPU": 4.0, "GPU": 1.0}, {"ray_workers": 3}, (3, 4, 1.0, "cuda")),
-])
+@pytest.mark.parametrize(
+    "resources, overrides, expected",
+    [
+        ({"CPU": 2.0}, {}, (2, 1, 0.0, "cpu")),
+        ({"CPU": 16.0}, {"cpus_per_worker": 4}, (4, 4, 0.0, "cpu")),
+        ({"CPU": 64.0, "GPU": 8.0}, {}, (8, 8, 1.0, "cuda")),
+        ({"CPU": 8.0, "GPU": 4.0}, {"gpus_per_worker": 0.5}, (8, 1, 0.5, "cuda")),
+        ({"CPU": 64.0, "GPU": 8.0}, {"device": "cpu"}, (64, 1, 0.0, "cpu")),
+        ({"CPU": 4.0, "GPU": 1.0}, {"ray_workers": 3}, (3, 4, 1.0, "cuda")),
+    ],
+)
 def test_worker_plan(resources, overrides, expected):
     plan = plan_workers(resources, AnnotateOptions(executor="ray", **overrides))
     assert (plan.count, plan.num_cpus, plan.num_gpus, plan.device) == expected
@@ -75,8 +78,10 @@ def test_a_plan_that_fits_nothing_says_what_to_change():
     with pytest.raises(RayClusterError, match="--gpus-per-worker 0"):
         plan_workers({"CPU": 4.0}, AnnotateOptions(executor="ray", gpus_per_worker=1))
     with pytest.raises(InputError, match="--gpus-per-worker 0"):
-        plan_workers({"CPU": 4.0, "GPU": 1.0},
-                     AnnotateOptions(executor="ray", device="cpu", gpus_per_worker=1))
+        plan_workers(
+            {"CPU": 4.0, "GPU": 1.0},
+            AnnotateOptions(executor="ray", device="cpu", gpus_per_worker=1),
+        )
 
 
 def test_local_files_are_sent_to_workers_as_absolute_paths(tmp_path, monkeypatch):
@@ -86,18 +91,22 @@ def test_local_files_are_sent_to_workers_as_absolute_paths(tmp_path, monkeypatch
     assert absolute_files(options) == {"weights": str(tmp_path / "w.pth")}
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"executor": "dask"}, "Unknown --executor"),
-    ({"gpus_per_worker": 1.0}, "--gpus-per-worker applies only"),
-    ({"executor": "ray", "ray_workers": 0}, "at least 1"),
-    ({"executor": "ray", "device": "cuda:0"}, "use --device cuda"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"executor": "dask"}, "Unknown --executor"),
+        ({"gpus_per_worker": 1.0}, "--gpus-per-worker applies only"),
+        ({"executor": "ray", "ray_workers": 0}, "at least 1"),
+        ({"executor": "ray", "device": "cuda:0"}, "use --device cuda"),
+    ],
+)
 def test_executor_checks(overrides, message):
     with pytest.raises(InputError, match=message):
         check_executor(AnnotateOptions(**overrides))
 
 
 # -- the driver's bookkeeping against a fake Ray (deterministic deaths) ----------------------
+
 
 class _Died(Exception):
     """Stands in for ray.exceptions.ActorDiedError."""
@@ -126,9 +135,15 @@ class _FakeRay:
     def __init__(self):
         never = type("Never", (Exception,), {})
         self.exceptions = SimpleNamespace(
-            RayActorError=_Died, WorkerCrashedError=never, OutOfMemoryError=never,
-            NodeDiedError=never, ObjectLostError=never, LocalRayletDiedError=never,
-            RayTaskError=never, ActorUnschedulableError=never)
+            RayActorError=_Died,
+            WorkerCrashedError=never,
+            OutOfMemoryError=never,
+            NodeDiedError=never,
+            ObjectLostError=never,
+            LocalRayletDiedError=never,
+            RayTaskError=never,
+            ActorUnschedulableError=never,
+        )
         self.killed = 0
 
     def remote(self, cls):

@@ -79,8 +79,9 @@ def home(tmp_path, monkeypatch):
 def test_none_is_the_whole_frame():
     det = create_detector("none")
     assert isinstance(det, WholeFrameDetector) and isinstance(det, FaceDetector)
-    np.testing.assert_array_equal(det.detect(np.zeros((48, 64, 3), np.uint8)).boxes,
-                                  [[0, 0, 64, 48]])
+    np.testing.assert_array_equal(
+        det.detect(np.zeros((48, 64, 3), np.uint8)).boxes, [[0, 0, 64, 48]]
+    )
 
 
 def test_auto_falls_back_to_mtcnn_with_one_warning(home, logs):
@@ -90,8 +91,10 @@ def test_auto_falls_back_to_mtcnn_with_one_warning(home, logs):
     assert len(warnings) == 1
     message = warnings[0]
     assert "MTCNN" in message and "buffalo_l" in message
-    assert "https://github.com/deepinsight/insightface/releases/download/model-zoo/buffalo_l.zip" \
+    assert (
+        "https://github.com/deepinsight/insightface/releases/download/model-zoo/buffalo_l.zip"
         in message
+    )
     assert str(home.path / "models" / "buffalo_l") in message
     assert home.download_calls == []  # auto never downloads
 
@@ -120,8 +123,11 @@ def test_auto_with_a_broken_pack_falls_back_and_says_why(home, logs):
 
 
 def test_named_pack_missing_without_download(home):
-    with pytest.raises(WeightsNotAvailableError, match=r"'buffalo_s' is not installed.*"
-                       r"buffalo_s\.zip"):
+    with pytest.raises(
+        WeightsNotAvailableError,
+        match=r"'buffalo_s' is not installed.*"
+        r"buffalo_s\.zip",
+    ):
         create_detector("buffalo_s", download=False)
 
 
@@ -159,8 +165,11 @@ def test_onnx_path_pack_folder_nested_pack_and_custom_pack(home):
 
 def test_missing_onnx_path_is_named(home):
     missing = home.path / "nope" / "det_10g.onnx"
-    with pytest.raises(InputError, match=r"Face detector file '.*nope/det_10g\.onnx' does not "
-                       r"exist.*auto, scrfd"):
+    with pytest.raises(
+        InputError,
+        match=r"Face detector file '.*nope/det_10g\.onnx' does not "
+        r"exist.*auto, scrfd",
+    ):
         create_detector(str(missing))
 
 
@@ -185,10 +194,13 @@ def test_options_reach_the_detector():
 
 def test_devices():
     assert providers_for("cpu", ["CUDAExecutionProvider", "CPUExecutionProvider"]) == [
-        "CPUExecutionProvider"]
+        "CPUExecutionProvider"
+    ]
     assert providers_for("auto", ["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
     assert providers_for("cuda:1", ["CUDAExecutionProvider", "CPUExecutionProvider"]) == [
-        ("CUDAExecutionProvider", {"device_id": 1}), "CPUExecutionProvider"]
+        ("CUDAExecutionProvider", {"device_id": 1}),
+        "CPUExecutionProvider",
+    ]
     with pytest.raises(DeviceError, match=r"no CUDA provider.*onnxruntime-gpu"):
         providers_for("cuda", ["CPUExecutionProvider"])
     with pytest.raises(DeviceError, match="Unknown device 'tpu'"):

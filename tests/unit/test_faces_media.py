@@ -43,8 +43,9 @@ def test_pan_moves_the_boxes_with_the_camera(mtcnn):
     clip = fm.pan(fm.group_photo(960), 640, 360, frames=4, step=(20, 5))
     assert len(clip.frames) == len(clip.boxes) == len(clip.ids) == 4
     assert {f.shape for f in clip.frames} == {(360, 640, 3)}
-    inside = [set(ids[(b[:, 0] > 0) & (b[:, 1] > 0)]) for ids, b in zip(clip.ids, clip.boxes,
-                                                                         strict=True)]
+    inside = [
+        set(ids[(b[:, 0] > 0) & (b[:, 1] > 0)]) for ids, b in zip(clip.ids, clip.boxes, strict=True)
+    ]
     both = sorted(inside[0] & inside[3])  # faces not cut by the border in either frame
     assert len(both) >= 2
     for face in both:

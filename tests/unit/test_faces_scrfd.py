@@ -47,8 +47,7 @@ def test_decoding_maps_back_to_image_pixels(graphs, layout):
 
 @pytest.mark.parametrize("layout", ["batched", "single"])
 def test_batch_of_mixed_sizes(graphs, layout):
-    images = [square_image(), square_image(x=280), square_image(x=40, y=40, height=400,
-                                                                width=400)]
+    images = [square_image(), square_image(x=280), square_image(x=40, y=40, height=400, width=400)]
     with ScrfdDetector(graphs[layout], min_face=0, threads=1) as det:
         out = det.detect_batch(images)
     np.testing.assert_allclose(out[0].boxes, [[70, 30, 130, 90]], atol=1e-4)

@@ -86,9 +86,17 @@ def test_flicker_and_small_faces_are_dropped_and_ids_have_no_gaps():
 
 
 def test_ids_follow_first_appearance_then_left_to_right():
-    obs = [(f, f / FPS, dets(*[square(x, 100, 40) for x in (400, 100)]
-                              + ([square(250, 300, 40)] if f >= 4 else [])))
-           for f in range(0, 30, 2)]
+    obs = [
+        (
+            f,
+            f / FPS,
+            dets(
+                *[square(x, 100, 40) for x in (400, 100)]
+                + ([square(250, 300, 40)] if f >= 4 else [])
+            ),
+        )
+        for f in range(0, 30, 2)
+    ]
     tracks = track_faces(obs)
     firsts = [(int(t.frame_indices[0]), float(t.boxes[0, 0])) for t in tracks]
     assert firsts == [(0, 80.0), (0, 380.0), (4, 230.0)]
@@ -104,8 +112,9 @@ def test_filled_frames_are_interpolated_with_nan_scores_and_true_times():
     assert np.isnan(track.scores[~detected]).all() and (track.scores[detected] == 0.9).all()
     f = track.frame_indices.astype(np.float64)
     side = 40 + f
-    np.testing.assert_allclose(track.boxes, np.stack([100 + 3 * f - side / 2, 100 - side / 2,
-                                                       side, side], 1), atol=1e-4)
+    np.testing.assert_allclose(
+        track.boxes, np.stack([100 + 3 * f - side / 2, 100 - side / 2, side, side], 1), atol=1e-4
+    )
     np.testing.assert_allclose(track.times_s, frame_times)
     (untimed,) = track_faces(obs)
     np.testing.assert_allclose(untimed.times_s, f / FPS)

@@ -13,8 +13,9 @@ from s2dcli.faces.boxes import finalize
 
 def dets(boxes, scores, landmarks=None) -> Detections:
     marks = None if landmarks is None else np.asarray(landmarks, np.float32)
-    return Detections(np.asarray(boxes, np.float32).reshape(-1, 4),
-                      np.asarray(scores, np.float32), marks)
+    return Detections(
+        np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(scores, np.float32), marks
+    )
 
 
 def test_detections_shapes_are_checked():
@@ -23,8 +24,9 @@ def test_detections_shapes_are_checked():
     with pytest.raises(ValueError, match=r"scores must have shape \(2,\)"):
         Detections(np.zeros((2, 4), np.float32), np.zeros(3, np.float32))
     with pytest.raises(ValueError, match="landmarks"):
-        Detections(np.zeros((1, 4), np.float32), np.zeros(1, np.float32),
-                   np.zeros((1, 68, 2), np.float32))
+        Detections(
+            np.zeros((1, 4), np.float32), np.zeros(1, np.float32), np.zeros((1, 68, 2), np.float32)
+        )
     with pytest.raises(ValueError, match="float32"):
         Detections(np.zeros((1, 4)), np.zeros(1, np.float32))
 
@@ -53,8 +55,10 @@ def test_nms_keeps_best_of_overlapping_and_min_mode():
 
 
 def test_finalize_drops_small_clips_and_sorts():
-    d = dets([[-20, 10, 40, 70], [100, 100, 110, 110], [50, 50, 90, 90], [200, 0, 260, 60]],
-             [0.5, 0.99, 0.9, 0.8])
+    d = dets(
+        [[-20, 10, 40, 70], [100, 100, 110, 110], [50, 50, 90, 90], [200, 0, 260, 60]],
+        [0.5, 0.99, 0.9, 0.8],
+    )
     out = finalize(d, width=120, height=80, min_face=30)
     # the 10 px face is dropped; the face half outside the left edge is kept (60 px before
     # clipping) and clipped; the one entirely right of the frame is dropped

@@ -27,11 +27,15 @@ def test_plain_csv_with_names_ranges_and_faces(tmp_path):
         "video,start_s,end_s,label,face_id\n"
         "a.mp4,0,2,Happy,0\n"
         "sub/b c.mov,1.5,3,sad,\n"
-        "a,2,4,happy,1\n")  # without the extension
+        "a,2,4,happy,1\n"
+    )  # without the extension
     labels = read_labels(tmp_path / "labels.csv")
     assert labels.classes == ["Happy", "sad"] and labels.format == "csv"
     assert [(c.video.name, c.label, c.start_s, c.end_s, c.face_id) for c in labels.clips] == [
-        ("a.mp4", 0, 0.0, 2.0, 0), ("b c.mov", 1, 1.5, 3.0, None), ("a.mp4", 0, 2.0, 4.0, 1)]
+        ("a.mp4", 0, 0.0, 2.0, 0),
+        ("b c.mov", 1, 1.5, 3.0, None),
+        ("a.mp4", 0, 2.0, 4.0, 1),
+    ]
 
 
 def test_plain_csv_with_indices_and_given_classes(tmp_path):
@@ -51,7 +55,8 @@ def test_every_bad_row_is_listed_with_its_line(tmp_path):
         "b.mp4,0,2,joyful\n"
         "a.mp4,0,2,happy\n"
         "b.mp4,x,2,happy\n"
-        "b.mp4,0,2\n")
+        "b.mp4,0,2\n"
+    )
     with pytest.raises(LabelFileError) as info:
         read_labels(tmp_path / "bad.csv", classes=["happy", "sad"])
     problems = dict(info.value.problems)
@@ -77,7 +82,9 @@ def test_dfew_split_in_dfew_order_with_its_numbering(tmp_path):
     # the reference sample is numbered 0..6 (no 7): read as 0-based; documented 1..7 files
     # are 1-based
     assert labels.clips[0].label == int(first[1])
-    (tmp_path / "one_based.csv").write_text(f"video_name,label\n{first[0]},7\n{lines[1].split(',')[0]},1\n")
+    (tmp_path / "one_based.csv").write_text(
+        f"video_name,label\n{first[0]},7\n{lines[1].split(',')[0]},1\n"
+    )
     one = read_labels(tmp_path / "one_based.csv", tmp_path / "clips")
     assert [DFEW_CLASSES[c.label] for c in one.clips] == ["Fear", "Happy"]
 
@@ -111,8 +118,8 @@ def test_unknown_format_and_unreadable_file(tmp_path):
 def test_extra_columns_such_as_reviews_predictions_are_ignored(tmp_path):
     touch_videos(tmp_path, ["a.mp4"])
     (tmp_path / "labels.csv").write_text(
-        "video,start_s,end_s,face_id,label,prediction,confidence\n"
-        "a.mp4,0,2,0,Happy,Sad,0.41\n")
+        "video,start_s,end_s,face_id,label,prediction,confidence\na.mp4,0,2,0,Happy,Sad,0.41\n"
+    )
     (clip,) = read_labels(tmp_path / "labels.csv").clips
     assert (clip.label, clip.start_s, clip.end_s, clip.face_id) == (0, 0.0, 2.0, 0)
     (tmp_path / "twice.csv").write_text("video,label,label\na.mp4,Happy,Sad\n")

@@ -20,8 +20,27 @@ CLASSES = ["happy", "sad"]
 SCRIPT = "<script>alert(1)</script>.mp4"
 IMG = "<img src=x onerror=alert(1)>.mp4"
 # The tags the page itself emits; anything else would come from data.
-EMITTED = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "table",
-           "thead", "tbody", "tr", "th", "td", "a", "section", "img"}
+EMITTED = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "a",
+    "section",
+    "img",
+}
 
 
 class Page(HTMLParser):
@@ -51,22 +70,45 @@ class Page(HTMLParser):
 
 
 def clips_of(video: str) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "video": video, "face_id": 0, "clip_index": 0, "start_frame": 0, "end_frame": 49,
-        "start_s": 0.0, "end_s": 2.0, "label": "happy", "confidence": 0.9,
-        "p_happy": 0.9, "p_sad": 0.1, "box_x": 0.0, "box_y": 0.0, "box_w": 9.0, "box_h": 9.0,
-        "det_score": 0.98, "model": "s2d_test",
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "video": video,
+                "face_id": 0,
+                "clip_index": 0,
+                "start_frame": 0,
+                "end_frame": 49,
+                "start_s": 0.0,
+                "end_s": 2.0,
+                "label": "happy",
+                "confidence": 0.9,
+                "p_happy": 0.9,
+                "p_sad": 0.1,
+                "box_x": 0.0,
+                "box_y": 0.0,
+                "box_w": 9.0,
+                "box_h": 9.0,
+                "det_score": 0.98,
+                "model": "s2d_test",
+            }
+        ]
+    )
 
 
 @pytest.fixture
 def summary() -> pd.DataFrame:
     rows = [
         summary_row(VideoMeta(SCRIPT, "ok", "", 2.0, 25.0, 50), clips_of(SCRIPT), CLASSES),
-        summary_row(VideoMeta(IMG, "failed", '<b onmouseover="x">boom</b> & "more"'),
-                    clips_of(IMG).iloc[0:0], CLASSES),
-        summary_row(VideoMeta("sub/a b é.mp4", "no_face", "", 1.5, 30.0, 45),
-                    clips_of("x").iloc[0:0], CLASSES),
+        summary_row(
+            VideoMeta(IMG, "failed", '<b onmouseover="x">boom</b> & "more"'),
+            clips_of(IMG).iloc[0:0],
+            CLASSES,
+        ),
+        summary_row(
+            VideoMeta("sub/a b é.mp4", "no_face", "", 1.5, 30.0, 45),
+            clips_of("x").iloc[0:0],
+            CLASSES,
+        ),
     ]
     return summary_frame(rows, CLASSES)
 
@@ -99,14 +141,19 @@ def test_image_sources_are_url_quoted(tmp_path, summary):
     }
     source = write_index(tmp_path / "i.html", summary, timelines, "dist ü.png").read_text("utf-8")
     page = Page.parse(source)
-    assert page.srcs() == ["dist%20%C3%BC.png", "a%20b.png", "x%22%20onerror%3D%22alert%281%29.png",
-                           "javascript%3Aalert%281%29"]
+    assert page.srcs() == [
+        "dist%20%C3%BC.png",
+        "a%20b.png",
+        "x%22%20onerror%3D%22alert%281%29.png",
+        "javascript%3Aalert%281%29",
+    ]
     assert all(set(a) <= {"src", "alt", "loading"} for t, a in page.tags if t == "img")
 
 
 def test_all_summary_columns_and_sections(tmp_path, summary):
-    source = write_index(tmp_path / "i.html", summary, {SCRIPT: "t.png"}, None,
-                         title="run <1>").read_text("utf-8")
+    source = write_index(
+        tmp_path / "i.html", summary, {SCRIPT: "t.png"}, None, title="run <1>"
+    ).read_text("utf-8")
     page = Page.parse(source)
     headers = [chunk.split("</th>")[0] for chunk in source.split("<th>")[1:]]
     assert headers == SUMMARY_COLUMNS(CLASSES)
@@ -135,7 +182,8 @@ def test_empty_summary_and_odd_column_names(tmp_path):
 def test_undecodable_names_do_not_break_the_page(tmp_path):
     bad = "bad\udcff.mp4"
     # (pandas' default Arrow strings refuse lone surrogates: the summary keeps object columns)
-    table = summary_frame([summary_row(VideoMeta(bad, "no_face"), pd.DataFrame(), CLASSES)],
-                          CLASSES)
+    table = summary_frame(
+        [summary_row(VideoMeta(bad, "no_face"), pd.DataFrame(), CLASSES)], CLASSES
+    )
     out = write_index(tmp_path / "b.html", table, {bad: timeline_filename(bad)}, None)
     assert "bad\ufffd" in out.read_text("utf-8")

@@ -29,15 +29,26 @@ def clip_table(video: str, faces: dict[int, int]) -> pd.DataFrame:
             logits = np.sin(np.arange(len(CLASSES)) + 0.4 * k + face)
             probs = np.exp(logits) / np.exp(logits).sum()
             best = int(np.argmax(probs))
-            rows.append({
-                "video": video, "face_id": face, "clip_index": k,
-                "start_frame": 25 * k, "end_frame": 25 * k + 49,
-                "start_s": float(k), "end_s": float(k + 2),
-                "label": CLASSES[best], "confidence": float(probs[best]),
-                **{f"p_{c}": float(p) for c, p in zip(CLASSES, probs, strict=True)},
-                "box_x": 0.0, "box_y": 0.0, "box_w": 10.0, "box_h": 10.0, "det_score": np.nan,
-                "model": "s2d_test",
-            })
+            rows.append(
+                {
+                    "video": video,
+                    "face_id": face,
+                    "clip_index": k,
+                    "start_frame": 25 * k,
+                    "end_frame": 25 * k + 49,
+                    "start_s": float(k),
+                    "end_s": float(k + 2),
+                    "label": CLASSES[best],
+                    "confidence": float(probs[best]),
+                    **{f"p_{c}": float(p) for c, p in zip(CLASSES, probs, strict=True)},
+                    "box_x": 0.0,
+                    "box_y": 0.0,
+                    "box_w": 10.0,
+                    "box_h": 10.0,
+                    "det_score": np.nan,
+                    "model": "s2d_test",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -71,10 +82,12 @@ def test_timeline_without_clips_says_no_face(tmp_path):
 
 def test_timeline_caps_the_number_of_faces(tmp_path, monkeypatch):
     monkeypatch.setattr(plots_module, "MAX_FACES", 2)
-    capped = read_png(plot_timeline(clip_table("m.mp4", {0: 2, 1: 3, 2: 4}), CLASSES,
-                                    tmp_path / "m.png", "m.mp4"))
-    two = read_png(plot_timeline(clip_table("n.mp4", {0: 2, 1: 3}), CLASSES,
-                                 tmp_path / "n.png", "n.mp4"))
+    capped = read_png(
+        plot_timeline(clip_table("m.mp4", {0: 2, 1: 3, 2: 4}), CLASSES, tmp_path / "m.png", "m.mp4")
+    )
+    two = read_png(
+        plot_timeline(clip_table("n.mp4", {0: 2, 1: 3}), CLASSES, tmp_path / "n.png", "n.mp4")
+    )
     assert capped.shape == two.shape
 
 
@@ -97,15 +110,27 @@ def test_class_colours_are_fixed_and_distinct():
     assert class_colours(["a", "b"]) == {"a": "#1f77b4", "b": "#ff7f0e"}
 
 
-@pytest.mark.parametrize("video", [
-    "sub/a b.mp4", "other/a b.mp4", "a b.mp4", "<script>alert(1)</script>.mp4",
-    "<img src=x onerror=alert(1)>.mp4", "vidéo 東京.mkv", "東京.mp4", ".hidden.mp4",
-    "..\\..\\evil.mp4", "bad\udcff name.mp4", "x" * 300 + ".mp4",
-])
+@pytest.mark.parametrize(
+    "video",
+    [
+        "sub/a b.mp4",
+        "other/a b.mp4",
+        "a b.mp4",
+        "<script>alert(1)</script>.mp4",
+        "<img src=x onerror=alert(1)>.mp4",
+        "vidéo 東京.mkv",
+        "東京.mp4",
+        ".hidden.mp4",
+        "..\\..\\evil.mp4",
+        "bad\udcff name.mp4",
+        "x" * 300 + ".mp4",
+    ],
+)
 def test_timeline_filename_is_safe(video):
     name = timeline_filename(video)
-    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}-[0-9a-f]{12}\.png|video-[0-9a-f]{12}\.png",
-                        name), name
+    assert re.fullmatch(
+        r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}-[0-9a-f]{12}\.png|video-[0-9a-f]{12}\.png", name
+    ), name
     assert name == timeline_filename(video)
 
 
@@ -115,6 +140,8 @@ def test_timeline_filename_examples():
     assert timeline_filename("vidéo.mp4").startswith("video-")  # é -> e
     # "/" separates folders, so the stem of this one is "script>"
     assert timeline_filename("<script>alert(1)</script>.mp4").startswith("script-")
-    assert timeline_filename("<img src=x onerror=alert(1)>.mp4").startswith("img_src_x_onerror_alert_1-")
+    assert timeline_filename("<img src=x onerror=alert(1)>.mp4").startswith(
+        "img_src_x_onerror_alert_1-"
+    )
     names = {timeline_filename(v) for v in ("a/x.mp4", "b/x.mp4", "x.mp4", "a/x.mkv")}
     assert len(names) == 4

@@ -19,14 +19,29 @@ def clip_table(rows: list[tuple[str, int, float, float, str, float]]) -> pd.Data
     for video, face, start, end, label, conf in rows:
         k = index.get((video, face), 0)
         index[(video, face)] = k + 1
-        probs = {f"p_{c}": (conf if c == label else (1 - conf) / (len(CLASSES) - 1)) for c in CLASSES}
-        out.append({
-            "video": video, "face_id": face, "clip_index": k,
-            "start_frame": int(start * 25), "end_frame": int(end * 25) - 1,
-            "start_s": start, "end_s": end, "label": label, "confidence": conf, **probs,
-            "box_x": 1.0, "box_y": 2.0, "box_w": 30.0, "box_h": 30.0, "det_score": np.nan,
-            "model": "s2d_test",
-        })
+        probs = {
+            f"p_{c}": (conf if c == label else (1 - conf) / (len(CLASSES) - 1)) for c in CLASSES
+        }
+        out.append(
+            {
+                "video": video,
+                "face_id": face,
+                "clip_index": k,
+                "start_frame": int(start * 25),
+                "end_frame": int(end * 25) - 1,
+                "start_s": start,
+                "end_s": end,
+                "label": label,
+                "confidence": conf,
+                **probs,
+                "box_x": 1.0,
+                "box_y": 2.0,
+                "box_w": 30.0,
+                "box_h": 30.0,
+                "det_score": np.nan,
+                "model": "s2d_test",
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -64,20 +79,24 @@ def test_segments_merge_same_label_runs_with_exact_boundaries():
 
 
 def test_gap_and_touching_clips_keep_their_own_edges():
-    table = clip_table([
-        ("v.mp4", 0, 0.0, 2.0, "happy", 0.9),
-        ("v.mp4", 0, 3.0, 5.0, "sad", 0.8),   # a gap of 1 s: nobody owns 2..3
-        ("v.mp4", 0, 5.0, 7.0, "neutral", 0.7),  # touching: no overlap, no midpoint
-    ])
+    table = clip_table(
+        [
+            ("v.mp4", 0, 0.0, 2.0, "happy", 0.9),
+            ("v.mp4", 0, 3.0, 5.0, "sad", 0.8),  # a gap of 1 s: nobody owns 2..3
+            ("v.mp4", 0, 5.0, 7.0, "neutral", 0.7),  # touching: no overlap, no midpoint
+        ]
+    )
     out = segments(table)
     assert as_tuples(out[["start_s", "end_s", "label"]]) == [
-        (0.0, 2.0, "happy"), (3.0, 5.0, "sad"), (5.0, 7.0, "neutral"),
+        (0.0, 2.0, "happy"),
+        (3.0, 5.0, "sad"),
+        (5.0, 7.0, "neutral"),
     ]
 
 
 def test_single_clip_face_and_video_order_of_first_appearance():
     rows = [
-        ("z/b.mp4", 1, 0.0, 1.2, "sad", 0.55),   # a face shorter than the clip length
+        ("z/b.mp4", 1, 0.0, 1.2, "sad", 0.55),  # a face shorter than the clip length
         ("z/b.mp4", 0, 0.0, 2.0, "happy", 0.9),
         ("z/b.mp4", 0, 1.0, 3.0, "neutral", 0.6),
         ("a.mp4", 0, 0.0, 2.0, "neutral", 0.4),
@@ -103,8 +122,16 @@ def test_segments_of_a_face_never_overlap_and_cover_what_the_clips_own():
     for face in range(3):
         starts = np.arange(0.0, 20.0, 1.0) + face * 0.3
         for start in starts:
-            rows.append(("r.mp4", face, float(start), float(start) + 2.0,
-                         str(rng.choice(CLASSES)), float(rng.uniform(0.4, 1.0))))
+            rows.append(
+                (
+                    "r.mp4",
+                    face,
+                    float(start),
+                    float(start) + 2.0,
+                    str(rng.choice(CLASSES)),
+                    float(rng.uniform(0.4, 1.0)),
+                )
+            )
         rows.append(("r.mp4", face, float(starts[-1]) + 1.37, float(starts[-1]) + 3.37, "sad", 0.5))
     table = clip_table(rows)
     out = segments(table)

@@ -28,33 +28,58 @@ def clip_table(rows: list[tuple[str, int, float, float, str]]) -> pd.DataFrame:
         k = index.get((video, face), 0)
         index[(video, face)] = k + 1
         probs = {f"p_{c}": (0.8 if c == label else 0.1) for c in CLASSES}
-        out.append({
-            "video": video, "face_id": face, "clip_index": k,
-            "start_frame": int(start * 25), "end_frame": int(end * 25) - 1,
-            "start_s": start, "end_s": end, "label": label, "confidence": 0.8, **probs,
-            "box_x": 1.0, "box_y": 2.0, "box_w": 30.0, "box_h": 30.0, "det_score": 0.99,
-            "model": "s2d_test",
-        })
+        out.append(
+            {
+                "video": video,
+                "face_id": face,
+                "clip_index": k,
+                "start_frame": int(start * 25),
+                "end_frame": int(end * 25) - 1,
+                "start_s": start,
+                "end_s": end,
+                "label": label,
+                "confidence": 0.8,
+                **probs,
+                "box_x": 1.0,
+                "box_y": 2.0,
+                "box_w": 30.0,
+                "box_h": 30.0,
+                "det_score": 0.99,
+                "model": "s2d_test",
+            }
+        )
     return pd.DataFrame(out)
 
 
 # Face 0 owns 0..5.5 s: happy 0..2.5 and 4.25..5.5 (3.75 s), sad 2.5..4.25 (1.75 s).
 # Face 1 is a single 2 s neutral clip.
-VIDEO = clip_table([
-    ("a.mp4", 0, 0.0, 2.0, "happy"),
-    ("a.mp4", 0, 1.0, 3.0, "happy"),
-    ("a.mp4", 0, 2.0, 4.0, "sad"),
-    ("a.mp4", 0, 3.0, 5.0, "sad"),
-    ("a.mp4", 0, 3.5, 5.5, "happy"),
-    ("a.mp4", 1, 1.0, 3.0, "neutral"),
-])
+VIDEO = clip_table(
+    [
+        ("a.mp4", 0, 0.0, 2.0, "happy"),
+        ("a.mp4", 0, 1.0, 3.0, "happy"),
+        ("a.mp4", 0, 2.0, 4.0, "sad"),
+        ("a.mp4", 0, 3.0, 5.0, "sad"),
+        ("a.mp4", 0, 3.5, 5.5, "happy"),
+        ("a.mp4", 1, 1.0, 3.0, "neutral"),
+    ]
+)
 META = VideoMeta("a.mp4", "ok", "", 6.0, 25.0, 150)
 
 
 def test_columns_in_order():
     assert SUMMARY_COLUMNS(["x", "y"]) == [
-        "video", "status", "error", "duration_s", "fps", "frames", "faces", "clips",
-        "dominant_label", "share_x", "share_y", "face_labels",
+        "video",
+        "status",
+        "error",
+        "duration_s",
+        "fps",
+        "frames",
+        "faces",
+        "clips",
+        "dominant_label",
+        "share_x",
+        "share_y",
+        "face_labels",
     ]
 
 
@@ -95,14 +120,20 @@ def test_ties_go_to_the_earlier_class():
 
 
 def test_zero_length_clips_count_one_each():
-    flat = clip_table([("z.mp4", 0, 1.0, 1.0, "sad"), ("z.mp4", 0, 1.0, 1.0, "sad"),
-                       ("z.mp4", 0, 1.0, 1.0, "neutral")])
+    flat = clip_table(
+        [
+            ("z.mp4", 0, 1.0, 1.0, "sad"),
+            ("z.mp4", 0, 1.0, 1.0, "sad"),
+            ("z.mp4", 0, 1.0, 1.0, "neutral"),
+        ]
+    )
     shares = label_shares(flat, CLASSES)
     assert shares == pytest.approx({"happy": 0.0, "sad": 2 / 3, "neutral": 1 / 3})
 
 
-@pytest.mark.parametrize("status,error", [("failed", "cannot decode: moov atom not found"),
-                                          ("no_face", "")])
+@pytest.mark.parametrize(
+    "status,error", [("failed", "cannot decode: moov atom not found"), ("no_face", "")]
+)
 def test_videos_without_clips(status, error):
     meta = VideoMeta("b.mp4", status, error, None if status == "failed" else 3.0, None, None)
     row = summary_row(meta, VIDEO.iloc[0:0], CLASSES)
@@ -124,7 +155,9 @@ def test_bad_inputs_are_refused():
 def test_summary_frame_types_and_csv():
     rows = [
         summary_row(META, VIDEO, CLASSES),
-        summary_row(VideoMeta("b.mp4", "failed", "boom", None, None, None), VIDEO.iloc[0:0], CLASSES),
+        summary_row(
+            VideoMeta("b.mp4", "failed", "boom", None, None, None), VIDEO.iloc[0:0], CLASSES
+        ),
     ]
     table = summary_frame(rows, CLASSES)
     assert list(table.columns) == SUMMARY_COLUMNS(CLASSES)

@@ -14,8 +14,9 @@ from s2dcli.review.selection import SelectOptions, select_clips, uncertainty
 CLASSES = ["happy", "sad", "neutral", "angry"]
 
 
-def clip_table(videos: int = 6, faces: int = 2, clips: int = 10, seed: int = 0,
-               sharp_video: str | None = None) -> pd.DataFrame:
+def clip_table(
+    videos: int = 6, faces: int = 2, clips: int = 10, seed: int = 0, sharp_video: str | None = None
+) -> pd.DataFrame:
     """A plausible annotate table: 1 s stride, 2 s clips; random Dirichlet probabilities."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -25,10 +26,18 @@ def clip_table(videos: int = 6, faces: int = 2, clips: int = 10, seed: int = 0,
             for c in range(clips):
                 alpha = 0.3 if name == sharp_video else 2.0
                 p = rng.dirichlet([alpha] * len(CLASSES))
-                rows.append({"video": name, "face_id": f, "clip_index": c, "start_s": float(c),
-                             "end_s": c + 2.0, "label": CLASSES[int(p.argmax())],
-                             "confidence": float(p.max()),
-                             **{f"p_{k}": float(x) for k, x in zip(CLASSES, p, strict=True)}})
+                rows.append(
+                    {
+                        "video": name,
+                        "face_id": f,
+                        "clip_index": c,
+                        "start_s": float(c),
+                        "end_s": c + 2.0,
+                        "label": CLASSES[int(p.argmax())],
+                        "confidence": float(p.max()),
+                        **{f"p_{k}": float(x) for k, x in zip(CLASSES, p, strict=True)},
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -83,9 +92,17 @@ def test_the_most_uncertain_come_first():
         p = (1 - w) * np.eye(4)[i % 4] + w * np.full(4, 0.25)
         p[(i + 1) % 4] += 0.001 * (1 - w)  # a top-2 gap that shrinks with i too
         p /= p.sum()
-        rows.append({"video": "a.mp4", "face_id": 0, "clip_index": i, "start_s": float(i),
-                     "end_s": i + 0.5, "label": CLASSES[i % 4],
-                     **{f"p_{k}": float(x) for k, x in zip(CLASSES, p, strict=True)}})
+        rows.append(
+            {
+                "video": "a.mp4",
+                "face_id": 0,
+                "clip_index": i,
+                "start_s": float(i),
+                "end_s": i + 0.5,
+                "label": CLASSES[i % 4],
+                **{f"p_{k}": float(x) for k, x in zip(CLASSES, p, strict=True)},
+            }
+        )
     table = pd.DataFrame(rows)
     for strategy in ("entropy", "margin"):
         chosen = select_clips(table, SelectOptions(budget=5, strategy=strategy))
@@ -128,5 +145,9 @@ def test_bad_options_and_tables_are_user_errors():
     with pytest.raises(InputError, match="cap"):
         SelectOptions(per_video_cap=0)
     with pytest.raises(InputError, match="p_<class>"):
-        select_clips(pd.DataFrame({"video": ["a"], "face_id": [0], "start_s": [0.0],
-                                   "end_s": [1.0], "label": ["x"]}), SelectOptions())
+        select_clips(
+            pd.DataFrame(
+                {"video": ["a"], "face_id": [0], "start_s": [0.0], "end_s": [1.0], "label": ["x"]}
+            ),
+            SelectOptions(),
+        )

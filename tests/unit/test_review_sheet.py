@@ -23,17 +23,39 @@ NASTY_CLASS = "</script><script>alert(2)</script>"
 def chosen(names: list[str]) -> pd.DataFrame:
     rows = []
     for i, name in enumerate(names):
-        rows.append({"video": name, "face_id": i % 2, "start_s": float(i), "end_s": i + 2.0,
-                     "label": CLASSES[i % 3], "confidence": 0.4 + i / 100, "uncertainty": 1.0,
-                     "p_happy": 0.4, "p_sad": 0.35, "p_neutral": 0.25})
+        rows.append(
+            {
+                "video": name,
+                "face_id": i % 2,
+                "start_s": float(i),
+                "end_s": i + 2.0,
+                "label": CLASSES[i % 3],
+                "confidence": 0.4 + i / 100,
+                "uncertainty": 1.0,
+                "p_happy": 0.4,
+                "p_sad": 0.35,
+                "p_neutral": 0.25,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def cards(frame: pd.DataFrame, classes: list[str]) -> list[Card]:
     rows = label_rows(frame)
-    return [Card(rows[i], r.video, r.face_id, r.start_s, r.end_s, i % 3, [0.4, 0.35, 0.25],
-                 1.0, f"crops/{i + 1:04d}.jpg" if i else None)
-            for i, r in enumerate(frame.itertuples())]
+    return [
+        Card(
+            rows[i],
+            r.video,
+            r.face_id,
+            r.start_s,
+            r.end_s,
+            i % 3,
+            [0.4, 0.35, 0.25],
+            1.0,
+            f"crops/{i + 1:04d}.jpg" if i else None,
+        )
+        for i, r in enumerate(frame.itertuples())
+    ]
 
 
 def test_labels_csv_is_what_train_reads(tmp_path: Path):
@@ -50,15 +72,22 @@ def test_labels_csv_is_what_train_reads(tmp_path: Path):
     labels = read_labels(path, videos_root=tmp_path, classes=CLASSES)
     assert [c.video.name for c in labels.clips] == [Path(n).name for n in names]
     assert [(c.start_s, c.end_s, c.face_id, c.label) for c in labels.clips] == [
-        (0.0, 2.0, 0, 0), (1.0, 3.0, 1, 1), (2.0, 4.0, 0, 2), (3.0, 5.0, 1, 0)]
+        (0.0, 2.0, 0, 0),
+        (1.0, 3.0, 1, 1),
+        (2.0, 4.0, 0, 2),
+        (3.0, 5.0, 1, 0),
+    ]
 
 
 def test_page_escapes_every_name_and_fetches_nothing():
     classes = [*CLASSES[:2], NASTY_CLASS]
     frame = chosen(["fine.mp4", HOSTILE, "é & <b>bold</b>.mp4"])
-    info = SheetInfo(title="review of <i>x</i>", source="<script>s</script>.csv",
-                     commands=["s2d train --labels 'a b'/labels.csv --init <w>"],
-                     colours={"happy": "#e6ab02", "sad": "red;}body{display:none"})
+    info = SheetInfo(
+        title="review of <i>x</i>",
+        source="<script>s</script>.csv",
+        commands=["s2d train --labels 'a b'/labels.csv --init <w>"],
+        colours={"happy": "#e6ab02", "sad": "red;}body{display:none"},
+    )
     page = render_sheet(cards(frame, classes), classes, info)
     assert page.count('<article class="card"') == 3
     # Data never reaches the page as markup: only our own tags appear.
@@ -73,8 +102,9 @@ def test_page_escapes_every_name_and_fetches_nothing():
     assert re.findall(r'src="([^"]*)"', page) == ["crops/0002.jpg", "crops/0003.jpg"]
     assert "@import" not in page and "url(" not in page
     # The JSON block parses back to the rows, with the names intact.
-    block = re.search(r'<script type="application/json" id="review-data">(.*?)</script>',
-                      page, re.S).group(1)
+    block = re.search(
+        r'<script type="application/json" id="review-data">(.*?)</script>', page, re.S
+    ).group(1)
     assert "<" not in block and ">" not in block and "&" not in block
     data = json.loads(block)
     assert [row[0] for row in data["rows"]] == list(frame["video"])

@@ -19,6 +19,8 @@ def test_ruff_clean():
     targets = [d for d in ("s2dcli", "engine", "tests", "benchmarks") if (ROOT / d).is_dir()]
     result = subprocess.run(
         [ruff, "check", *targets],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr

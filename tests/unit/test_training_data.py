@@ -47,8 +47,11 @@ def test_a_range_without_faces_is_refused(tmp_path, detector):
     with pytest.raises(SampleError, match="no face found"):
         extract_clip(LabelledClip(path, 0, line=2), detector, OPTIONS)
     with pytest.raises(SampleError, match="starts at 5 s"):
-        extract_clip(LabelledClip(path, 0, 5.0, 6.0, line=2), None,
-                     ExtractOptions(num_frames=4, size=32, faces="none"))
+        extract_clip(
+            LabelledClip(path, 0, 5.0, 6.0, line=2),
+            None,
+            ExtractOptions(num_frames=4, size=32, faces="none"),
+        )
 
 
 def test_whole_frame_clips_spread_over_the_video_and_are_cached(tmp_path):

@@ -57,12 +57,13 @@ def test_toml_defaults_come_from_the_commands_own_table(tmp_path):
     def train(labels_path, val_split):
         click.echo(f"{labels_path} {val_split}")
 
-    (tmp_path / "s2d.toml").write_text('[annotate]\nbatch-size = 4\n'
-                                       '[train]\nlabels = "my.csv"\nval-split = 0.3\n')
+    (tmp_path / "s2d.toml").write_text(
+        '[annotate]\nbatch-size = 4\n[train]\nlabels = "my.csv"\nval-split = 0.3\n'
+    )
     runner = CliRunner()
     assert runner.invoke(train, ["--config", str(tmp_path / "s2d.toml")]).output == "my.csv 0.3\n"
     result = runner.invoke(train, ["--config", str(tmp_path / "s2d.toml"), "--val-split", "0.5"])
     assert result.output == "my.csv 0.5\n"  # the command line wins
-    (tmp_path / "typo.toml").write_text('[train]\nval_splt = 0.3\n')
+    (tmp_path / "typo.toml").write_text("[train]\nval_splt = 0.3\n")
     result = runner.invoke(train, ["--config", str(tmp_path / "typo.toml")])
     assert result.exit_code == 2 and "has no option 'val_splt'" in result.output

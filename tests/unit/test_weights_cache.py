@@ -59,7 +59,9 @@ def test_sha256_file_in_chunks(tmp_path):
 
 def test_import_records_hash_with_relative_index_key(home, weights_file):
     entry = import_file(weights_file, "dfew-fold1")
-    assert entry.path == cache_path("dfew-fold1", "fold1.pth") == home / "weights/dfew-fold1/fold1.pth"
+    assert (
+        entry.path == cache_path("dfew-fold1", "fold1.pth") == home / "weights/dfew-fold1/fold1.pth"
+    )
     assert entry.path.read_bytes() == weights_file.read_bytes()
     assert entry.sha256 == hashlib.sha256(weights_file.read_bytes()).hexdigest()
     assert entry.size == 5000
@@ -183,9 +185,17 @@ def test_offline_error_for_landmarks_names_its_flag(home):
     assert "mobilefacenet_model_best.pth.tar" in str(err.value)
 
 
-@pytest.mark.parametrize(("value", "offline"), [
-    ("1", True), ("true", True), ("YES", True), ("on", True), ("0", False), ("", False),
-])
+@pytest.mark.parametrize(
+    ("value", "offline"),
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        ("on", True),
+        ("0", False),
+        ("", False),
+    ],
+)
 def test_hf_hub_offline_env(monkeypatch, value, offline):
     monkeypatch.setenv("HF_HUB_OFFLINE", value)
     assert is_offline() is offline

@@ -28,7 +28,11 @@ def test_hub_download_caches_and_records_sha(home, server, tmp_path):
     assert path == home / "weights" / "dfew-fold1" / "fold1.pth"
     assert path.read_bytes() == DATA
     entry = lookup("dfew-fold1")
-    assert (entry.sha256, entry.size, entry.source) == (SHA, len(DATA), "hf://cyinen/S2D/DFEW/fold1.pth")
+    assert (entry.sha256, entry.size, entry.source) == (
+        SHA,
+        len(DATA),
+        "hf://cyinen/S2D/DFEW/fold1.pth",
+    )
     assert files_under(home) == ["index.json", "weights/dfew-fold1/fold1.pth"]
     assert files_under(tmp_path / "hf_home") == []  # huggingface_hub wrote nothing of its own
     # What huggingface_hub 2.4 asks: HEAD on /resolve (ours, then its own), GET on the CDN.

@@ -15,16 +15,27 @@ from s2dcli.weights.registry import HF_FILES, HF_REPO
 DFEW = ("Happy", "Sad", "Neutral", "Angry", "Surprise", "Disgust", "Fear")
 FERV39K = ("Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise")
 MAFW = (
-    "Anger", "Anxiety", "Contempt", "Disappointment", "Disgust", "Fear",
-    "Happiness", "Helplessness", "Neutral", "Sadness", "Surprise",
+    "Anger",
+    "Anxiety",
+    "Contempt",
+    "Disappointment",
+    "Disgust",
+    "Fear",
+    "Happiness",
+    "Helplessness",
+    "Neutral",
+    "Sadness",
+    "Surprise",
 )
 AFFECTNET7 = ("Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger")
 
 
 def test_registry_names():
     expected = (
-        [f"dfew-fold{k}" for k in range(1, 6)] + ["ferv39k"]
-        + [f"mafw-fold{k}" for k in range(1, 6)] + ["affectnet7-image", "landmarks"]
+        [f"dfew-fold{k}" for k in range(1, 6)]
+        + ["ferv39k"]
+        + [f"mafw-fold{k}" for k in range(1, 6)]
+        + ["affectnet7-image", "landmarks"]
     )
     assert list(REGISTRY) == expected
     assert DEFAULT_MODEL == "dfew-fold1"
