@@ -1,7 +1,7 @@
 """The engine's two structural targets, measured side by side in one run.
 
 1. Decoding inside the engine against the raw decoder reading the same file front to back:
-   `scan_video` on a long-GOP H.264 clip without faces (the detector runs on the first and last
+   `read_face_clips` on a long-GOP H.264 clip without faces (the detector runs on the first and last
    frame only), against the fastest raw decord and PyAV loops. Target: >= 0.9x.
 2. Overlap: with the model step held at a fixed cost (a sleep per batch, so it competes for no
    core), end-to-end wall time against the slower of (decode + detect + crop) and (model).
@@ -34,10 +34,15 @@ from engine.video.decord_source import decord_module
 from engine.video.reader import AUTO_PREFERS_DECORD
 from s2dcli.clips import ClipConfig
 from s2dcli.faces import Detections, create_detector
-from s2dcli.pipeline import DetectorPool, Engine, EngineOptions, ScanOptions
+from s2dcli.pipeline import (
+    CutClip,
+    DetectorPool,
+    FaceClipOptions,
+    Pipeline,
+    PipelineOptions,
+    read_face_clips,
+)
 from s2dcli.pipeline.classify import ClipScores
-from s2dcli.pipeline.cutter import CutClip
-from s2dcli.pipeline.scan import scan_video
 from tests import faces_media as fm
 from tests.engine.videos import write_frames
 
@@ -70,14 +75,14 @@ def face_videos(root: Path, count: int, seconds: float) -> list[Path]:
     return paths
 
 
-def scan_only(paths: list[Path], options: ScanOptions, workers: int, batch: int) -> int:
+def scan_only(paths: list[Path], options: FaceClipOptions, workers: int, batch: int) -> int:
     """Decode + detect + crop + batch everything, with no model: returns the batch count."""
     pool = DetectorPool(lambda: create_detector("mtcnn", threads=1))
 
     def stream(path: Path):
         detector = pool.acquire()
         try:
-            yield from scan_video(path, detector, options)
+            yield from read_face_clips(path, detector, options)
         finally:
             pool.release(detector)
 
@@ -91,14 +96,14 @@ def scan_only(paths: list[Path], options: ScanOptions, workers: int, batch: int)
 
 
 def end_to_end(
-    paths: list[Path], options: ScanOptions, workers: int, batch: int, model: FixedCostModel
+    paths: list[Path], options: FaceClipOptions, workers: int, batch: int, model: FixedCostModel
 ) -> int:
     pool = DetectorPool(lambda: create_detector("mtcnn", threads=1))
-    engine = Engine(
+    engine = Pipeline(
         model,
         pool,
         options,  # type: ignore[arg-type]
-        EngineOptions(batch_size=batch, workers=workers, queue_clips=QUEUE),
+        PipelineOptions(batch_size=batch, workers=workers, queue_clips=QUEUE),
     )
     try:
         return sum(len(r.clips) for r in engine.run(paths))
@@ -116,7 +121,7 @@ class NoFaces:
 
 
 def decode_in_engine(path: Path) -> int:
-    items = list(scan_video(path, NoFaces(), ScanOptions(detect_every=1)))  # type: ignore[arg-type]
+    items = list(read_face_clips(path, NoFaces(), FaceClipOptions(detect_every=1)))  # type: ignore[arg-type]
     return items[-1].frames  # type: ignore[union-attr]
 
 
@@ -147,7 +152,7 @@ def main() -> None:
         root = Path(tmp)
         plain = make_video(root / "plain.mp4", 10, 640, 360, 30, 250)
         videos = face_videos(root, args.videos, args.seconds)
-        options = ScanOptions(clips=ClipConfig(), detect_every=5)
+        options = FaceClipOptions(clips=ClipConfig(), detect_every=5)
 
         # 1. decoding inside the engine: a scan (auto backend) whose detector costs nothing
         times: dict[str, list[float]] = {"raw decord": [], "raw pyav": [], "engine": []}

@@ -38,7 +38,13 @@ from s2dcli.benchmark import make_video
 from s2dcli.clips import ClipConfig, TrackFrames, sample_clips
 from s2dcli.faces import create_detector
 from s2dcli.models import S2D, LandmarkNet, create_model
-from s2dcli.pipeline import Classifier, DetectorPool, Engine, EngineOptions, ScanOptions
+from s2dcli.pipeline import (
+    Classifier,
+    DetectorPool,
+    FaceClipOptions,
+    Pipeline,
+    PipelineOptions,
+)
 from s2dcli.pipeline.classify import FrameNormalizer
 
 
@@ -114,13 +120,13 @@ class Naive:
 def engine_run(classifier: Classifier, paths: list[Path], args: argparse.Namespace) -> int:
     pool = DetectorPool(lambda: create_detector("mtcnn", threads=args.engine_detector_threads))
     cfg = classifier.model.config
-    scan = ScanOptions(
+    scan = FaceClipOptions(
         clips=ClipConfig(num_frames=cfg.num_frames),
         crop_size=cfg.img_size,
         detect_every=args.detect_every,
     )
-    engine = Engine(
-        classifier, pool, scan, EngineOptions(batch_size=args.batch_size, workers=args.workers)
+    engine = Pipeline(
+        classifier, pool, scan, PipelineOptions(batch_size=args.batch_size, workers=args.workers)
     )
     try:
         clips = sum(len(r.clips) for r in engine.run(paths))

@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.faces_medi
 from s2dcli.annotator import AnnotateOptions
 from s2dcli.executors import open_executor
 from s2dcli.executors.ray_executor import RayExecutor
+from s2dcli.faces.whole_frame import WHOLE_FRAME, is_whole_frame
 from tests import faces_media as fm
 from tests.engine.videos import write_frames, write_video
 
@@ -45,7 +46,7 @@ GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "golden"
 def make_videos(folder: Path, count: int, seconds: float, faces: str) -> None:
     frames = int(seconds * 25)
     folder.mkdir(parents=True, exist_ok=True)
-    if faces == "none":
+    if is_whole_frame(faces):
         for i in range(count):
             write_video(folder / f"v{i:02d}.mp4", frames, height=112, width=128, fps=25)
         return
@@ -117,7 +118,7 @@ def timed_run(paths: list[Path], options: AnnotateOptions) -> tuple[dict[str, fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=["tiny", "full"], default="tiny")
-    parser.add_argument("--faces", choices=["mtcnn", "none"], default="mtcnn")
+    parser.add_argument("--faces", choices=["mtcnn", WHOLE_FRAME], default="mtcnn")
     parser.add_argument("--videos", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--workers", default="1,2", help="Ray worker counts to measure")

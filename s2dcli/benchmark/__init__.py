@@ -13,13 +13,13 @@ medians over the rounds, and CUDA work is synchronised before every clock read. 
   branch, S2D (landmark branch included) and a plain timm ViT of S2D's geometry (the ceiling S2D
   is held to); clips/s, frames/s, TFLOP/s (FLOPs counted once with `FlopCounterMode`), peak
   device memory; a device out-of-memory error ends the batch-size sweep;
-- end_to_end: the real `Engine` on the video, side by side with its halves (the scan alone, the
+- end_to_end: the real `Pipeline` on the video, side by side with its halves (the scan alone, the
   model alone on the same batches): video-seconds per wall-second, clips/s, and the ratio of
   its wall time to the slower half's.
 
 Weights are random unless given: speed does not depend on them, so nothing is downloaded.
 Modules: `timing` (rounds, synchronisation, FLOPs), `media` (the generated video), `stages`
-(the stages alone), `end_to_end` (the engine and its halves), `run` (options, report, the run).
+(the stages alone), `end_to_end` (the pipeline and its halves), `run` (options, report, the run).
 """
 
 from s2dcli.benchmark.end_to_end import detected_frames

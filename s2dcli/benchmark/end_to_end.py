@@ -1,12 +1,12 @@
-"""The end-to-end stage: the real engine, side by side with its two halves.
+"""The end-to-end stage: the real pipeline, side by side with its two halves.
 
 Each round runs three things, in an order that flips every round (so machine noise hits all
 alike):
 
-- engine: the `Engine` on `workers` copies of the video, read at once: decode, detect, track,
+- engine: the `Pipeline` on `workers` copies of the video, read at once: decode, detect, track,
   crop, batch, and the model;
-- scan: the same engine with a classifier that costs nothing: decode, detect, track, crop, batch;
-- model: the classifier alone on the very batches the engine made (zeros of the same shapes).
+- scan: the same pipeline with a classifier that costs nothing: decode, detect, track, crop, batch;
+- model: the classifier alone on the very batches the pipeline made (zeros of the same shapes).
 
 `end_to_end_vs_slowest_stage` is the median over rounds of engine / max(scan, model): 1.0 means
 the halves overlap perfectly. On a CPU the halves share its cores, so it comes near 1 only where
@@ -80,17 +80,19 @@ def detected_frames(frames: int, scan: Any) -> int:
 def engine_run(
     classifier: Any, pool: Any, scan: Any, paths: Sequence[Path], batch_size: int, workers: int
 ) -> dict[str, Any]:
-    """One engine pass over `paths`: wall seconds, video seconds, frames, clips, stats."""
-    from s2dcli.pipeline import Engine, EngineOptions
+    """One pipeline pass over `paths`: wall seconds, video seconds, frames, clips, stats."""
+    from s2dcli.pipeline import Pipeline, PipelineOptions
 
-    engine = Engine(classifier, pool, scan, EngineOptions(batch_size=batch_size, workers=workers))
+    engine = Pipeline(
+        classifier, pool, scan, PipelineOptions(batch_size=batch_size, workers=workers)
+    )
     clock = time.perf_counter()
     results = list(engine.run(paths))
     synchronize(classifier.device)
     wall = time.perf_counter() - clock
     failed = [r for r in results if r.error is not None]
     if failed:
-        raise InputError(f"The engine could not read {failed[0].path}: {failed[0].error}")
+        raise InputError(f"The pipeline could not read {failed[0].path}: {failed[0].error}")
     scans = [r.scan for r in results if r.scan is not None]
     return {
         "seconds": wall,
@@ -128,13 +130,13 @@ def bench_end_to_end(
     """Rounds of engine, scan and model (see the module docstring) until `seconds` have passed,
     at least one, after a warm-up of the classifier and of one detector per worker."""
     from s2dcli.clips import ClipConfig
-    from s2dcli.faces import create_detector
-    from s2dcli.pipeline import DetectorPool, ScanOptions
+    from s2dcli.faces import create_detector, is_whole_frame
+    from s2dcli.pipeline import DetectorPool, FaceClipOptions
 
     classifier = Classifier(model, landmarks, device, precision, compile)
     threads = detector_threads(workers)
     detector_device = "auto" if device.type == "cuda" else "cpu"
-    whole_frame = faces.strip().lower() == "none"
+    whole_frame = is_whole_frame(faces)
     pool = (
         None
         if whole_frame
@@ -142,7 +144,7 @@ def bench_end_to_end(
             lambda: create_detector(faces, device=detector_device, threads=threads, download=False)
         )
     )
-    scan = ScanOptions(
+    scan = FaceClipOptions(
         clips=ClipConfig(num_frames=model.config.num_frames),
         crop_size=model.config.img_size,
         whole_frame=whole_frame,

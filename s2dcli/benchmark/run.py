@@ -250,6 +250,8 @@ def run_benchmark(options: BenchmarkOptions, progress: Progress | None = None) -
         DeviceUnavailableError: the device cannot be used.
         InputError: unknown model, unreadable video, or a video the engine cannot read.
     """
+    from s2dcli.faces.whole_frame import is_whole_frame
+
     say = progress or (lambda message: None)
     device = resolve_device(options.device)
     dtype = autocast_dtype(device, options.precision)
@@ -272,7 +274,7 @@ def run_benchmark(options: BenchmarkOptions, progress: Progress | None = None) -
         say("decode")
         rows += bench_decode(video, options.seconds, options.min_rounds)
         say("detect")
-        if options.faces.strip().lower() != "none":
+        if not is_whole_frame(options.faces):
             options = _bench_detector(options, device, video, rows)
         vit, vit_name = reference_vit(model.config)
         vit.to(device).eval()

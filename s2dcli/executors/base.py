@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the CLI checks executor options before torch loads
-    from s2dcli.pipeline.runner import VideoResult
+    from s2dcli.pipeline.run import VideoResult
 
 
 class Executor(Protocol):
@@ -31,7 +31,7 @@ class Executor(Protocol):
         ...
 
     def stage_timings(self) -> dict[str, float | int]:
-        """Totals so far (`EngineStats.as_dict()` keys), for the run record."""
+        """Totals so far (`PipelineStats.as_dict()` keys), for the run record."""
         ...
 
     def describe(self) -> dict[str, object]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from s2dcli.pipeline.runner import VideoResult
+from s2dcli.pipeline.run import VideoResult
 from s2dcli.runtime import Runtime
 
 
 class LocalExecutor:
-    """The `Engine` of a loaded `Runtime`, behind the `Executor` contract."""
+    """The `Pipeline` of a loaded `Runtime`, behind the `Executor` contract."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime

@@ -32,7 +32,7 @@ from s2dcli.errors import InputError, RayClusterError, S2DError
 from s2dcli.executors import RAY_INSTALL
 from s2dcli.executors.ray_worker import ADDITIVE_STATS, VideoOutcome, VideoWorker, WorkerInfo
 from s2dcli.executors.schedule import Schedule
-from s2dcli.pipeline.runner import EngineStats, VideoResult
+from s2dcli.pipeline.run import PipelineStats, VideoResult
 
 log = logging.getLogger("s2d.ray")
 
@@ -216,7 +216,7 @@ class RayExecutor:
         self._info: WorkerInfo | None = None
         self._deaths_without_progress = 0
         self.counters = RayCounters()
-        self._stats = EngineStats()
+        self._stats = PipelineStats()
         try:
             self.plan = plan_workers(self._ray.cluster_resources(), options)
             self._worker_options = replace(  # type: ignore[type-var]

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from s2dcli import __version__
-from s2dcli.pipeline.runner import EngineStats, VideoResult
+from s2dcli.pipeline.run import PipelineStats, VideoResult
 
-# EngineStats fields that add up over videos (the others are a maximum or a start time).
+# PipelineStats fields that add up over videos (the others are a maximum or a start time).
 ADDITIVE_STATS = tuple(
-    f.name for f in dataclasses.fields(EngineStats) if f.name not in ("peak_rss_bytes", "started")
+    f.name for f in dataclasses.fields(PipelineStats) if f.name not in ("peak_rss_bytes", "started")
 )
 
 

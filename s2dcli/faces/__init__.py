@@ -18,13 +18,20 @@ from s2dcli.faces.packs import DEFAULT_PACK, KNOWN_PACKS, insightface_root
 from s2dcli.faces.scrfd import ScrfdDetector
 from s2dcli.faces.tracker import FaceTracker, TrackerConfig, track_faces
 from s2dcli.faces.types import Detections, FaceDetector
-from s2dcli.faces.whole_frame import WholeFrameDetector
+from s2dcli.faces.whole_frame import (
+    WHOLE_FRAME,
+    WholeFrameDetector,
+    crop_whole_frame,
+    is_whole_frame,
+    whole_frame_box,
+)
 
 __all__ = [
     "DEFAULT_PACK",
     "KNOWN_PACKS",
     "OFFLINE_DETECTOR",
     "SPECS",
+    "WHOLE_FRAME",
     "BaseDetector",
     "Detections",
     "FaceDetector",
@@ -35,7 +42,10 @@ __all__ = [
     "WholeFrameDetector",
     "box_iou",
     "create_detector",
+    "crop_whole_frame",
     "insightface_root",
+    "is_whole_frame",
     "nms",
     "track_faces",
+    "whole_frame_box",
 ]

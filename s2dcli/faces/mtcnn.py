@@ -27,7 +27,7 @@ import numpy as np
 from s2dcli.errors import ChecksumError, WeightsNotAvailableError
 from s2dcli.faces.base import BaseDetector
 from s2dcli.faces.boxes import nms
-from s2dcli.faces.runtime import open_session
+from s2dcli.faces.onnx_providers import open_session
 from s2dcli.faces.types import Detections
 
 logger = logging.getLogger("s2d.faces")

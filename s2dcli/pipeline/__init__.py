@@ -1,22 +1,31 @@
-"""The annotation engine's application side: scan videos into face clips, classify them.
+"""The annotation pipeline: read videos into face clips, classify them, batched across videos.
 
-engine = Engine(Classifier(model, landmarks, device), DetectorPool(make_detector),
-                ScanOptions(...), EngineOptions(batch_size=32, workers=2))
-for result in engine.run(paths):   # one VideoResult per video, in input order
+pipeline = Pipeline(Classifier(model, landmarks, device), DetectorPool(make_detector),
+                    FaceClipOptions(...), PipelineOptions(batch_size=32, workers=2))
+for result in pipeline.run(paths):   # one VideoResult per video, in input order
     result.status, result.clips, result.scan.tracks
+
+Stages by file: `face_clips` (decode, detect, track, crop, cut clips; the clip rules are in
+`s2dcli.clips`), `classify` (the model on its device), `run` (threads and batching).
 """
 
+from s2dcli.clips import CutClip, StreamingClipCutter
 from s2dcli.pipeline.classify import Classifier, ClipScores
-from s2dcli.pipeline.cutter import CutClip, StreamingClipCutter
-from s2dcli.pipeline.runner import (
+from s2dcli.pipeline.face_clips import (
+    FaceClipOptions,
+    FaceClipReader,
+    VideoFailure,
+    VideoScan,
+    read_face_clips,
+)
+from s2dcli.pipeline.run import (
     ClipResult,
     DetectorPool,
-    Engine,
-    EngineOptions,
-    EngineStats,
+    Pipeline,
+    PipelineOptions,
+    PipelineStats,
     VideoResult,
 )
-from s2dcli.pipeline.scan import ScanOptions, VideoFailure, VideoScan, scan_video
 
 __all__ = [
     "Classifier",
@@ -24,13 +33,14 @@ __all__ = [
     "ClipScores",
     "CutClip",
     "DetectorPool",
-    "Engine",
-    "EngineOptions",
-    "EngineStats",
-    "ScanOptions",
+    "FaceClipOptions",
+    "FaceClipReader",
+    "Pipeline",
+    "PipelineOptions",
+    "PipelineStats",
     "StreamingClipCutter",
     "VideoFailure",
     "VideoResult",
     "VideoScan",
-    "scan_video",
+    "read_face_clips",
 ]

@@ -116,7 +116,9 @@ def review(
     out.mkdir(parents=True, exist_ok=True)
     for old in (out / "crops").glob("[0-9][0-9][0-9][0-9].jpg"):
         old.unlink()
-    margin = 1.0 if run.whole_frame else StripOptions.margin
+    from s2dcli.faces.whole_frame import WHOLE_FRAME_MARGIN
+
+    margin = WHOLE_FRAME_MARGIN if run.whole_frame else StripOptions.margin
     strips = write_strips(
         chosen,
         run.videos,

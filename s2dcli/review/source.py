@@ -67,7 +67,9 @@ class AnnotateRun:
 
     @property
     def whole_frame(self) -> bool:
-        return str(self.options.get("faces", "")).strip().lower() == "none"
+        from s2dcli.faces.whole_frame import is_whole_frame
+
+        return is_whole_frame(self.options.get("faces", ""))
 
     @property
     def weights(self) -> str:

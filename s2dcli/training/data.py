@@ -28,6 +28,7 @@ from s2dcli.clips import TrackFrames
 from s2dcli.errors import InputError
 from s2dcli.faces.tracker import TrackerConfig, track_faces
 from s2dcli.faces.types import FaceDetector
+from s2dcli.faces.whole_frame import crop_whole_frame, is_whole_frame
 from s2dcli.labels import LabelledClip
 
 
@@ -46,7 +47,7 @@ class ExtractOptions:
 
     @property
     def whole_frame(self) -> bool:
-        return self.faces.strip().lower() == "none"
+        return is_whole_frame(self.faces)
 
 
 class SampleError(InputError):
@@ -152,14 +153,11 @@ def _crop(
                     break
                 continue
             if track is None:
-                height, width = frame.image.shape[:2]
-                side = min(height, width)
-                x0, y0 = (width - side) / 2, (height - side) / 2
-                box, margin = np.array([x0, y0, x0 + side, y0 + side]), 1.0
-            else:
-                x, y, w, h = track.boxes[frame.index - int(track.frame_indices[0])]
-                box, margin = np.array([x, y, x + w, y + h], np.float64), options.margin
-            crops[frame.index] = crop_face(frame.image, box, options.size, margin)
+                crops[frame.index] = crop_whole_frame(frame.image, options.size)[0]
+                continue
+            x, y, w, h = track.boxes[frame.index - int(track.frame_indices[0])]
+            box = np.array([x, y, x + w, y + h], np.float64)
+            crops[frame.index] = crop_face(frame.image, box, options.size, options.margin)
     missing = wanted - set(crops)
     if missing:
         raise SampleError(f"{path}: frames {sorted(missing)[:5]} could not be read again.")

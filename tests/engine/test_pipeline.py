@@ -1,4 +1,4 @@
-"""The engine end to end on real video files, real faces, the offline detector and the tiny
+"""The pipeline end to end on real video files, real faces, the offline detector and the tiny
 golden S2D: decode once, tracks that keep their ids, clips, batches, order, failures, shutdown."""
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import engine.video
 from s2dcli.clips import ClipConfig
 from s2dcli.faces import create_detector
 from s2dcli.models import S2DConfig, load_landmarks, load_s2d
-from s2dcli.pipeline import scan as scan_module
+from s2dcli.pipeline import face_clips as face_clips_module
 from s2dcli.pipeline.classify import Classifier
-from s2dcli.pipeline.runner import DetectorPool, Engine, EngineOptions
-from s2dcli.pipeline.scan import ScanOptions
+from s2dcli.pipeline.face_clips import FaceClipOptions
+from s2dcli.pipeline.run import DetectorPool, Pipeline, PipelineOptions
 from tests import faces_media as fm
 from tests.engine.videos import write_frames, write_video
 from tests.unit.test_faces_tracker import assert_no_swaps
@@ -65,15 +65,15 @@ def _empty(path: Path) -> Path:
     return path
 
 
-def make_engine(
+def make_pipeline(
     classifier: Classifier,
     *,
     batch_size: int = 8,
     workers: int = 2,
     whole_frame: bool = False,
     pad: bool | None = None,
-) -> Engine:
-    options = ScanOptions(
+) -> Pipeline:
+    options = FaceClipOptions(
         clips=ClipConfig(num_frames=classifier.num_frames),
         crop_size=classifier.size,
         detect_every=3,
@@ -84,11 +84,11 @@ def make_engine(
         if whole_frame
         else DetectorPool(lambda: create_detector("mtcnn", min_face=20, threads=1))
     )
-    return Engine(
+    return Pipeline(
         classifier,
         pool,
         options,
-        EngineOptions(batch_size=batch_size, workers=workers, pad_batches=pad),
+        PipelineOptions(batch_size=batch_size, workers=workers, pad_batches=pad),
     )
 
 
@@ -97,7 +97,7 @@ def flatten(results) -> list[tuple]:
 
 
 def test_crossing_faces_are_tracked_clipped_and_classified(classifier, media):
-    (result,) = make_engine(classifier).run([media["crossing.mp4"]])
+    (result,) = make_pipeline(classifier).run([media["crossing.mp4"]])
     assert result.status == "ok" and result.error is None
     tracks = result.scan.tracks
     assert [t.face_id for t in tracks] == [0, 1]
@@ -121,18 +121,18 @@ def test_each_frame_is_decoded_once(classifier, media, monkeypatch):
         opened.append(Path(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(scan_module, "open_video", counting_open)
-    results = list(make_engine(classifier).run([media["crossing.mp4"], media["pan.mp4"]]))
+    monkeypatch.setattr(face_clips_module, "open_video", counting_open)
+    results = list(make_pipeline(classifier).run([media["crossing.mp4"], media["pan.mp4"]]))
     assert opened == [media["crossing.mp4"], media["pan.mp4"]]
     assert [r.scan.frames for r in results] == [90, 60]
 
 
 def test_same_outputs_in_the_same_order_whatever_the_batching(classifier, media):
     videos = [media["crossing.mp4"], media["blank.mp4"], media["pan.mp4"]]
-    first = flatten(make_engine(classifier, batch_size=3, workers=1).run(videos))
-    second = flatten(make_engine(classifier, batch_size=8, workers=3, pad=True).run(videos))
+    first = flatten(make_pipeline(classifier, batch_size=3, workers=1).run(videos))
+    second = flatten(make_pipeline(classifier, batch_size=8, workers=3, pad=True).run(videos))
     # a clip's scores do not depend on the clips batched with it (what --resume relies on)
-    alone = flatten(make_engine(classifier, batch_size=1).run(videos[2:]))
+    alone = flatten(make_pipeline(classifier, batch_size=1).run(videos[2:]))
     assert first == second
     assert [row for row in first if row[0] == "pan.mp4"] == alone
     assert len(first) > 6
@@ -140,7 +140,7 @@ def test_same_outputs_in_the_same_order_whatever_the_batching(classifier, media)
 
 def test_bad_files_fail_alone_with_their_reason(classifier, media):
     videos = [media["text.mp4"], media["crossing.mp4"], media["empty.mp4"], media["blank.mp4"]]
-    results = list(make_engine(classifier).run(videos))
+    results = list(make_pipeline(classifier).run(videos))
     assert [r.path for r in results] == videos
     assert [r.status for r in results] == ["failed", "ok", "failed", "no_face"]
     assert "not a readable video" in results[0].error
@@ -150,7 +150,7 @@ def test_bad_files_fail_alone_with_their_reason(classifier, media):
 
 def test_whole_frame_mode_is_one_face_centre_cropped(classifier, tmp_path):
     made = write_video(tmp_path / "crops.mp4", 75, height=48, width=64, fps=FPS)
-    (result,) = make_engine(classifier, whole_frame=True).run([made.path])
+    (result,) = make_pipeline(classifier, whole_frame=True).run([made.path])
     assert result.status == "ok"
     specs = [c.spec for c in result.clips]
     assert [(s.face_id, s.clip_index, s.start_s, s.end_s) for s in specs] == [
@@ -160,7 +160,7 @@ def test_whole_frame_mode_is_one_face_centre_cropped(classifier, tmp_path):
     assert specs[0].box == (8.0, 0.0, 48.0, 48.0)  # the centre square
 
 
-def _engine_threads() -> list[str]:
+def _pipeline_threads() -> list[str]:
     return [
         t.name
         for t in threading.enumerate()
@@ -170,13 +170,13 @@ def _engine_threads() -> list[str]:
 
 def test_stopping_early_leaves_no_thread(classifier, media):
     videos = [media["crossing.mp4"], media["pan.mp4"], media["crossing.mp4"]] * 2
-    for result in make_engine(classifier, batch_size=2).run(videos):
+    for result in make_pipeline(classifier, batch_size=2).run(videos):
         assert result.status == "ok"
         break
     deadline = time.monotonic() + 2.0
-    while _engine_threads() and time.monotonic() < deadline:
+    while _pipeline_threads() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _engine_threads() == []
+    assert _pipeline_threads() == []
 
 
 def test_ctrl_c_stops_within_two_seconds(media, golden_dir, tmp_path):
@@ -184,14 +184,14 @@ def test_ctrl_c_stops_within_two_seconds(media, golden_dir, tmp_path):
         import sys, torch
         sys.path.insert(0, {str(ROOT)!r})
         from pathlib import Path
-        from tests.engine.test_pipeline import Classifier, make_engine
+        from tests.engine.test_pipeline import Classifier, make_pipeline
         from s2dcli.models import S2DConfig, load_landmarks, load_s2d
         g = Path({str(golden_dir)!r})
         config = S2DConfig.from_json(g / "tinyA_config.json")
         clf = Classifier(load_s2d(g / "tinyA_s2d.pth", config),
                          load_landmarks(g / "tinyA_landmark.pth.tar"), torch.device("cpu"))
         videos = [Path({str(media["pan.mp4"])!r})] * 200
-        for r in make_engine(clf, batch_size=2).run(videos):
+        for r in make_pipeline(clf, batch_size=2).run(videos):
             print("video", flush=True)
     """)
     proc = subprocess.Popen(

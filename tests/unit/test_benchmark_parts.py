@@ -16,7 +16,7 @@ from s2dcli.benchmark import (
     timed_rounds,
 )
 from s2dcli.errors import InputError
-from s2dcli.pipeline import ScanOptions
+from s2dcli.pipeline import FaceClipOptions
 
 CPU = torch.device("cpu")
 
@@ -107,13 +107,13 @@ def test_paired_ratio_is_the_median_of_per_round_ratios():
     ],
 )
 def test_detected_frames(frames, every, expected):
-    assert detected_frames(frames, ScanOptions(detect_every=every)) == expected
+    assert detected_frames(frames, FaceClipOptions(detect_every=every)) == expected
     brute = len({i for i in range(frames) if i % every == 0} | ({frames - 1} if frames else set()))
     assert expected == brute
 
 
 def test_detected_frames_whole_frame():
-    assert detected_frames(50, ScanOptions(whole_frame=True)) == 0
+    assert detected_frames(50, FaceClipOptions(whole_frame=True)) == 0
 
 
 def test_stage_estimates_from_the_stage_rows():

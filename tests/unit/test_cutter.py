@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from s2dcli.clips import ClipConfig, TrackFrames, sample_clips
-from s2dcli.pipeline.cutter import StreamingClipCutter, _same_clip
+from s2dcli.clips.cutter import StreamingClipCutter, _same_clip
 
 
 def random_track(rng: np.random.Generator, n: int, fps: float, vfr: bool) -> TrackFrames:

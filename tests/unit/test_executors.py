@@ -187,7 +187,7 @@ class _FakeWorker:
 
     def process(self, index, path):
         from s2dcli.executors.ray_worker import VideoOutcome
-        from s2dcli.pipeline.runner import VideoResult
+        from s2dcli.pipeline.run import VideoResult
 
         if Path(path).name.startswith("poison"):
             raise _Died("segfault")

@@ -24,7 +24,7 @@ from s2dcli.faces import (
     WholeFrameDetector,
     create_detector,
 )
-from s2dcli.faces.runtime import providers_for
+from s2dcli.faces.onnx_providers import providers_for
 from tests.faces_media import write_fake_scrfd
 
 
@@ -80,7 +80,7 @@ def test_none_is_the_whole_frame():
     det = create_detector("none")
     assert isinstance(det, WholeFrameDetector) and isinstance(det, FaceDetector)
     np.testing.assert_array_equal(
-        det.detect(np.zeros((48, 64, 3), np.uint8)).boxes, [[0, 0, 64, 48]]
+        det.detect(np.zeros((48, 64, 3), np.uint8)).boxes, [[8, 0, 56, 48]]
     )
 
 

@@ -79,7 +79,7 @@ def test_whole_frame_detector():
     det = WholeFrameDetector(min_face=20)
     assert isinstance(det, FaceDetector)
     out = det.detect_batch([np.zeros((30, 50, 3), np.uint8), np.zeros((10, 50, 3), np.uint8)])
-    np.testing.assert_array_equal(out[0].boxes, [[0, 0, 50, 30]])
+    np.testing.assert_array_equal(out[0].boxes, [[10, 0, 40, 30]])  # the centre square
     np.testing.assert_array_equal(out[0].scores, [1.0])
     assert out[0].landmarks is None
     assert len(out[1]) == 0  # 10 px < min_face

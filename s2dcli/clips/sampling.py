@@ -1,4 +1,4 @@
-"""Cutting face tracks into fixed-length clips: a pure function, no I/O.
+"""The clip rules: fixed-length clips of a whole face track, a pure function, no I/O.
 
 Per track, windows of `clip_seconds` every `stride_seconds`; `num_frames` frames spread
 uniformly over each window (the frame on screen at each sample time, found through the

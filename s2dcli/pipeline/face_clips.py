@@ -1,6 +1,6 @@
-"""One pass over one video: decode once, detect every k-th frame, track, crop, cut clips.
+"""One video to face clips: decode once, detect every k-th frame, track, crop, cut clips.
 
-`scan_video` is a generator: it yields each `CutClip` as soon as its frames are known, and a
+`read_face_clips` is a generator: it yields each `CutClip` as soon as its frames are known, and a
 `VideoScan` (or a `VideoFailure`) last. Frames wait in a short buffer until the tracker has
 settled their boxes (a face missed by the detector may be matched again up to
 `max_gap_seconds` later, and the frames in between are filled in), so memory stays bounded by
@@ -8,7 +8,7 @@ that gap, not by the video's length; each frame is decoded exactly once.
 
 The last frame of a video is always detected, so tracks reach the end of the video.
 With `whole_frame=True` (`--faces none`) there is no detection: the video is one track whose box
-is the frame's centre square (the release's "resize, centre crop" for face-cropped datasets).
+is `s2dcli.faces.whole_frame_box`, the frame's centre square.
 """
 
 from __future__ import annotations
@@ -20,21 +20,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from engine.crop import DEFAULT_MARGIN, crop_face
 from engine.video import Frame, VideoDecodeError, VideoInfo, open_video
-from s2dcli.clips import ClipConfig, TrackFrames
+from s2dcli.clips import ClipConfig, CutClip, StreamingClipCutter, TrackFrames
 from s2dcli.errors import InputError
 from s2dcli.faces.tracker import FaceTracker, TrackerConfig, TrackState
 from s2dcli.faces.types import FaceDetector
-from s2dcli.pipeline.cutter import CutClip, StreamingClipCutter
+from s2dcli.faces.whole_frame import crop_whole_frame
 
 log = logging.getLogger("s2d.pipeline")
 
 
 @dataclass(frozen=True)
-class ScanOptions:
+class FaceClipOptions:
     """How a video becomes face clips.
 
     Attributes:
@@ -96,8 +94,8 @@ class VideoFailure:
 ScanItem = CutClip | VideoScan | VideoFailure
 
 
-def scan_video(
-    path: Path, detector: FaceDetector | None, options: ScanOptions
+def read_face_clips(
+    path: Path, detector: FaceDetector | None, options: FaceClipOptions
 ) -> Iterator[ScanItem]:
     """Decode `path` once and yield its clips, then a `VideoScan` or a `VideoFailure`.
 
@@ -105,11 +103,11 @@ def scan_video(
         path: the video.
         detector: the face detector (unused, may be None, with `options.whole_frame`); not
             thread-safe, so one per concurrent scan.
-        options: see `ScanOptions`.
+        options: see `FaceClipOptions`.
     """
     try:
         with open_video(path, options.backend, options.timeout_s) as video:
-            scan = _Scan(video.info, detector, options)
+            scan = FaceClipReader(video.info, detector, options)
             clock = time.perf_counter()
             for frame in video:
                 now = time.perf_counter()
@@ -122,11 +120,11 @@ def scan_video(
         yield VideoFailure(Path(path), exc.reason)
 
 
-class _Scan:
-    """The state of one video's pass (see `scan_video`)."""
+class FaceClipReader:
+    """The state of one video's pass from frames to face clips (see `read_face_clips`)."""
 
     def __init__(
-        self, info: VideoInfo, detector: FaceDetector | None, options: ScanOptions
+        self, info: VideoInfo, detector: FaceDetector | None, options: FaceClipOptions
     ) -> None:
         if detector is None and not options.whole_frame:
             raise ValueError("a detector is needed unless whole_frame=True")
@@ -238,15 +236,12 @@ class _Scan:
                 yield from cutter.finish()
 
     def _crop_whole(self, frame: Frame) -> Iterator[CutClip]:
-        height, width = frame.image.shape[:2]
-        side = min(height, width)
-        x0, y0 = (width - side) / 2, (height - side) / 2
-        box = np.array([x0, y0, x0 + side, y0 + side], np.float64)
         start = time.perf_counter()
-        crop = crop_face(frame.image, box, self.options.crop_size, 1.0)
+        crop, box = crop_whole_frame(frame.image, self.options.crop_size)
         self.timings["crop"] += time.perf_counter() - start
         if not self.cutters:
             self.cutters[0] = (None, StreamingClipCutter(0, self.options.clips))
         cutter = self.cutters[0][1]
-        cutter.add(frame.index, frame.pts_s, (x0, y0, float(side), float(side)), 1.0, crop)
+        x0, y0, x1, y1 = (float(v) for v in box)
+        cutter.add(frame.index, frame.pts_s, (x0, y0, x1 - x0, y1 - y0), 1.0, crop)
         yield from cutter.ready()

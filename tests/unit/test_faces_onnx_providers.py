@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from s2dcli.faces.mtcnn import find_model_dir
-from s2dcli.faces.runtime import SPINNING_KEY, open_session
+from s2dcli.faces.onnx_providers import SPINNING_KEY, open_session
 
 
 @pytest.mark.parametrize("threads", [None, 1, 2])

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from s2dcli.clips import ClipConfig, ClipSpec, TrackFrames, clip_for_window, sample_clips
+from s2dcli.clips.sampling import (
+    ClipConfig,
+    ClipSpec,
+    TrackFrames,
+    clip_for_window,
+    sample_clips,
+)
 
 _EPS = 1e-9
 

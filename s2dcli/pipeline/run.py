@@ -1,11 +1,12 @@
-"""The annotation engine: many videos in, one `VideoResult` per video out, in input order.
+"""The annotation pipeline: many videos in, one `VideoResult` per video out, in input order.
 
-    scan threads (one per video being read: decode -> detect -> track -> crop -> cut clips)
+    reader threads (one per video being read, `read_face_clips`: decode -> detect -> track ->
+      crop -> cut clips)
       -> chain_streams (videos in input order, `workers` of them read at once)
       -> collate thread (large uint8 batches across videos; pinned memory on CUDA)
       -> main thread: `Classifier` on the device -> results routed back to their videos
 
-Everything is bounded: each scan runs at most `queue_clips` clips ahead, the collate thread
+Everything is bounded: each reader runs at most `queue_clips` clips ahead, the collate thread
 two batches ahead. The order of clips into batches depends only on the inputs, never on thread
 timing, so the same inputs give the same outputs; on CUDA batches are padded to one shape so
 a clip's scores do not depend on which clips share its batch (on CPU they do not anyway: the
@@ -30,18 +31,23 @@ import numpy as np
 from engine.batching import Batch, chain_streams, collate
 from engine.prefetch import Prefetcher
 from engine.stats import peak_rss_bytes
-from s2dcli.clips import ClipSpec
+from s2dcli.clips import ClipSpec, CutClip
 from s2dcli.errors import InputError
 from s2dcli.faces.types import FaceDetector
 from s2dcli.pipeline.classify import Classifier
-from s2dcli.pipeline.cutter import CutClip
-from s2dcli.pipeline.scan import ScanItem, ScanOptions, VideoFailure, VideoScan, scan_video
+from s2dcli.pipeline.face_clips import (
+    FaceClipOptions,
+    ScanItem,
+    VideoFailure,
+    VideoScan,
+    read_face_clips,
+)
 
 log = logging.getLogger("s2d.pipeline")
 
 
 @dataclass(frozen=True)
-class EngineOptions:
+class PipelineOptions:
     """How work is spread and batched.
 
     Attributes:
@@ -75,7 +81,7 @@ class ClipResult:
 
 @dataclass(frozen=True)
 class VideoResult:
-    """Everything the engine found in one video.
+    """Everything the pipeline found in one video.
 
     Attributes:
         index: the video's position in the input.
@@ -100,7 +106,7 @@ class VideoResult:
 
 
 @dataclass
-class EngineStats:
+class PipelineStats:
     """Totals of a run so far (seconds are summed over threads)."""
 
     videos: int = 0
@@ -124,7 +130,7 @@ class EngineStats:
 
 
 class DetectorPool:
-    """Detectors for concurrent scans (detectors are not thread-safe): one per scan at a time,
+    """Detectors for concurrent readers (detectors are not thread-safe): one per reader at a time,
     created on first need by `factory`, closed by `close`."""
 
     def __init__(self, factory: Callable[[], FaceDetector]) -> None:
@@ -155,12 +161,12 @@ class DetectorPool:
         self._all.clear()
 
 
-class Engine:
-    """Runs videos through scanning and the classifier.
+class Pipeline:
+    """The pipeline: videos through `read_face_clips` and the classifier, batched across videos.
 
     Args:
         classifier: the model on its device.
-        detectors: where scans get their face detector; None with `scan.whole_frame`.
+        detectors: where readers get their face detector; None with `scan.whole_frame`.
         scan: per-video options (clips, tracker, detection interval, crops).
         options: batching and parallelism.
     """
@@ -169,8 +175,8 @@ class Engine:
         self,
         classifier: Classifier,
         detectors: DetectorPool | None,
-        scan: ScanOptions,
-        options: EngineOptions | None = None,
+        scan: FaceClipOptions,
+        options: PipelineOptions | None = None,
     ) -> None:
         if detectors is None and not scan.whole_frame:
             raise ValueError("a DetectorPool is needed unless scan.whole_frame is set")
@@ -182,8 +188,8 @@ class Engine:
         self.classifier = classifier
         self.detectors = detectors
         self.scan = scan
-        self.options = options or EngineOptions()
-        self.stats = EngineStats()
+        self.options = options or PipelineOptions()
+        self.stats = PipelineStats()
 
     def run(self, paths: Sequence[Path]) -> Iterator[VideoResult]:
         """Yield one `VideoResult` per path, in order, as each video completes."""
@@ -229,7 +235,7 @@ class Engine:
         index, path = item
         detector = None if self.detectors is None else self.detectors.acquire()
         try:
-            for out in scan_video(path, detector, self.scan):
+            for out in read_face_clips(path, detector, self.scan):
                 yield index, out
         except Exception as exc:  # a detector or other failure on this video: fail it alone
             log.warning(
