@@ -8,7 +8,12 @@ Found by experiment with decord 0.6.0 (see `benchmarks/bench_decode.py` and the 
   probe's first-frame time and snapped to the stream's time base;
 - it cannot open an mp4 whose data was cut short (`av_read_frame failed`), so such files go to
   PyAV; on a cut AVI it raises mid-stream, after fewer frames than PyAV (and a varying number);
-- `len()` and the timestamps come from a demux pass over the whole file when it opens.
+- `len()` and the timestamps come from a demux pass over the whole file when it opens;
+- its read-ahead has no bound: `next()` feeds its decode thread one packet and, while no frame
+  is ready, another and another (a non-blocking pop in a loop), and every packet fed becomes a
+  decoded RGB frame held in its queue. A caller that pauses (a slow model, a busy CPU) lets the
+  queue grow and it never shrinks: reading a 240 s 320x240 file with a 2 ms pause per frame
+  held about 3,400 decoded frames (0.8 GB), where PyAV stays flat. So "auto" reads with PyAV.
 Upstream reports hangs in `get_batch` / seeking and aborts on some corrupt files; only the
 sequential path is used here, on regular files the PyAV probe found sound, under the reader's
 stall deadline.

@@ -1,11 +1,12 @@
 """Open a video and read it front to back: `open_video`, `VideoReader`, `probe`.
 
-Backends: "decord" is tried first and PyAV is the fallback ("auto"). Every open starts with a
-PyAV probe, which rejects files no decoder can read with a clear reason, flags truncated files
-and gives the rotation (read from the MP4/MOV `tkhd` box, or else from a first decoded frame).
-decord is then used only for regular, untruncated files; if it is missing or cannot open the
-file, PyAV decodes it (when PyAV already decoded the first frame to probe, it carries on from
-there). Each frame is decoded once, but for the first frame of a non-MP4 file read with decord.
+Backends: "pyav" and "decord"; "auto" is PyAV (see `AUTO_PREFERS_DECORD` for why, and for
+"decord first, PyAV as the fallback"). Every open starts with a PyAV probe, which rejects files
+no decoder can read with a clear reason, flags truncated files and gives the rotation (read
+from the MP4/MOV `tkhd` box, or else from a first decoded frame). decord is used only for
+regular, untruncated files; where it is preferred but missing or cannot open the file, PyAV
+decodes it (when PyAV already decoded the first frame to probe, it carries on from there).
+Each frame is decoded once, but for the first frame of a non-MP4 file read with decord.
 
 Two ways to read, both front to back, once:
 - `for frame in video`: `Frame`s whose images are read-only views of the decoder's output (no
@@ -49,9 +50,12 @@ from engine.video.worker import DecodeWorker
 logger = logging.getLogger("s2d.engine.video")
 
 DEFAULT_TIMEOUT_S = 30.0
-# "auto" tries decord first, as the issue asks. Measured (benchmarks/bench_decode.py, 2 cores),
-# the PyAV path is faster and handles broken files better; False makes "auto" mean PyAV only.
-AUTO_PREFERS_DECORD = True
+# False: "auto" means PyAV. decord's sequential reader decodes ahead without bound whenever its
+# caller waits on other work (see decord_source.py), so a long video read by a pipeline whose
+# model is slower than decoding would be held in memory; PyAV decodes only what is asked for,
+# is faster here (benchmarks/bench_decode.py) and resynchronises after damaged data. True
+# restores "decord first, PyAV as the fallback".
+AUTO_PREFERS_DECORD = False
 DEFAULT_MAX_BYTES = 64 << 20
 
 

@@ -9,6 +9,8 @@ import numpy as np
 
 from engine.video import open_video
 
+_PAN_CYCLE = 500  # frames
+
 
 def face_photo(side: int) -> np.ndarray | None:
     """A face photo, `side` px square (RGB): InsightFace's close-up, else scikit-image's
@@ -42,13 +44,16 @@ def make_video(
 ) -> Path:
     """Write a camera pan over a random texture with a face sliding across it (H.264, long GOP).
 
-    `seed` changes the texture and where the face starts, so several videos differ.
+    `seed` changes the texture and where the face starts, so several videos differ. Frames are
+    made one at a time (the pan starts over every 20 s at 25 fps), so an hour-long video takes
+    no more memory to write than a short one.
     """
     import av
 
     rng = np.random.default_rng(seed)
     frames = max(1, round(seconds * fps))
-    small = rng.integers(0, 256, (height // 8 + 1, (width + 2 * frames) // 8 + 1, 3), np.uint8)
+    cycle = min(frames, _PAN_CYCLE)  # the pan starts over every cycle: memory stays flat
+    small = rng.integers(0, 256, (height // 8 + 1, (width + 2 * cycle) // 8 + 1, 3), np.uint8)
     texture = np.repeat(np.repeat(small, 8, 0), 8, 1)
     face = face_photo(min(height - 40, 240))
     with av.open(str(path), "w") as container:
@@ -57,7 +62,8 @@ def make_video(
         stream.codec_context.gop_size = 250
         stream.codec_context.options = {"preset": "veryfast", "crf": "20"}
         for i in range(frames):
-            image = np.ascontiguousarray(texture[:height, 2 * i : 2 * i + width])
+            shift = 2 * (i % cycle)
+            image = np.ascontiguousarray(texture[:height, shift : shift + width])
             if face is not None:
                 side = face.shape[0]
                 span = max(1, width - side - 40)

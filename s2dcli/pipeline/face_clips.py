@@ -22,6 +22,7 @@ from pathlib import Path
 
 from engine.crop import DEFAULT_MARGIN, crop_face
 from engine.video import Frame, VideoDecodeError, VideoInfo, open_video
+from engine.video.types import BackendChoice
 from s2dcli.clips import ClipConfig, CutClip, StreamingClipCutter, TrackFrames
 from s2dcli.errors import InputError
 from s2dcli.faces.tracker import FaceTracker, TrackerConfig, TrackState
@@ -52,7 +53,7 @@ class FaceClipOptions:
     crop_size: int = 224
     margin: float = DEFAULT_MARGIN
     whole_frame: bool = False
-    backend: str = "auto"
+    backend: BackendChoice = "auto"
     timeout_s: float | None = 30.0
 
     def __post_init__(self) -> None:

@@ -219,7 +219,8 @@ class Pipeline:
             depth=2,
             name="collate",
         )
-        results: dict[int, list[tuple[CutClip, np.ndarray]]] = {}
+        # Per video being read: the specs and scores of its clips so far (never their frames).
+        results: dict[int, list[tuple[ClipSpec, np.ndarray]]] = {}
         with batches:
             waited = time.perf_counter()
             for step in batches:
@@ -253,7 +254,7 @@ class Pipeline:
     def _classify(
         self,
         batch: Batch[tuple[int, ScanItem]],
-        results: dict[int, list[tuple[CutClip, np.ndarray]]],
+        results: dict[int, list[tuple[ClipSpec, np.ndarray]]],
     ) -> None:
         start = time.perf_counter()
         halvings = self.classifier.halvings
@@ -263,10 +264,12 @@ class Pipeline:
         self.stats.batches += 1
         for (index, clip), probs in zip(batch.items, scores.probs, strict=True):
             assert isinstance(clip, CutClip)
-            results.setdefault(index, []).append((clip, probs))
+            # Keep the spec only: the clip's frames go with the batch (a video-long list of
+            # them would grow with the video).
+            results.setdefault(index, []).append((clip.spec, probs))
 
     def _finish(
-        self, index: int, path: Path, end: ScanItem, clips: list[tuple[CutClip, np.ndarray]]
+        self, index: int, path: Path, end: ScanItem, clips: list[tuple[ClipSpec, np.ndarray]]
     ) -> VideoResult:
         stats = self.stats
         stats.videos += 1
@@ -280,8 +283,7 @@ class Pipeline:
         stats.detect_s += end.timings["detect"]
         stats.crop_s += end.timings["crop"]
         out = []
-        for clip, probs in clips:
-            spec = clip.spec
+        for spec, probs in clips:
             face_id = end.face_ids[spec.face_id]
             out.append(ClipResult(_with_face_id(spec, face_id), probs))
         out.sort(key=lambda r: (r.spec.face_id, r.spec.clip_index))

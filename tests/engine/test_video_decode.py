@@ -119,9 +119,16 @@ def test_backends_agree(videos):
     assert np.abs(frames_a.astype(int) - frames_b.astype(int)).mean() < 3
 
 
-def test_auto_prefers_decord(videos):
+def test_auto_reads_with_pyav(videos):
+    """decord's read-ahead is unbounded (see decord_source.py): "auto" must not pick it."""
+    with open_video(videos.h264.path) as video:
+        assert video.info.backend == "pyav"
+
+
+def test_auto_prefers_decord_when_switched_back(videos, monkeypatch):
     if not HAS_DECORD:
         pytest.skip("no decord")
+    monkeypatch.setattr(reader_module, "AUTO_PREFERS_DECORD", True)
     with open_video(videos.h264.path) as video:
         assert video.info.backend == "decord"
 
@@ -140,6 +147,7 @@ def test_auto_falls_back_to_pyav_when_decord_cannot_open(videos, monkeypatch, ca
     def broken_decord(path, *args):
         raise VideoDecodeError(path, "decord cannot open it: simulated")
 
+    monkeypatch.setattr(reader_module, "AUTO_PREFERS_DECORD", True)
     monkeypatch.setattr(reader_module, "DecordSource", broken_decord)
     with caplog.at_level(logging.WARNING, logger="s2d.engine.video"):
         info, frames, indices, pts = read_all(videos.h264.path)
