@@ -9,7 +9,7 @@ longer side exceeds `max_side`, drawn on with OpenCV and encoded with PyAV. For 
 covering a frame: the box, and `face <id> <label> <confidence>`, where the label comes from the
 clip of that face whose centre is nearest to the frame's time (only `face <id>` when the face
 has no clip). The file is written next to `out_path` under a temporary name and renamed at the
-end, so a failure never leaves half a file.
+end, so a failure never leaves half a file; it gets the user's umask like any other output.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from engine.video import open_video
+from s2dcli.atomic import create_temp_beside
 from s2dcli.clips import TrackFrames
 
 logger = logging.getLogger("s2d.report.overlay")
@@ -146,11 +146,7 @@ def write_overlay(
         raise ValueError(f"max_side must be at least 2 pixels, got {max_side!r}.")
     labels = face_labels(clips)
     out_path = Path(out_path)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{out_path.stem}.", suffix=".part.mp4", dir=out_path.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = create_temp_beside(out_path, ".part.mp4")  # the user's umask, unlike mkstemp
     try:
         with open_video(video_path, timeout_s=timeout_s) as video:
             info = video.info

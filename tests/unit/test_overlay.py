@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from fractions import Fraction
 from pathlib import Path
 
@@ -144,3 +146,24 @@ def test_decode_errors_propagate_and_leave_nothing(tmp_path):
     with pytest.raises(VideoDecodeError):
         write_overlay(bad, out_dir / "overlay.mp4", [], CLIPS)
     assert list(out_dir.iterdir()) == []
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test, and put the old one back."""
+    old = os.umask(0o022)
+    try:
+        yield os.umask
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_overlay_gets_the_users_umask(square_video, tmp_path, umask, mask, mode):
+    umask(mask)
+    out = write_overlay(square_video, tmp_path / "overlay.mp4", [square_track()], CLIPS)
+    assert stat.S_IMODE(out.stat().st_mode) == mode
+    # Replacing an existing overlay gives the same mode, not the old file's.
+    out.chmod(0o600)
+    write_overlay(square_video, out, [square_track()], CLIPS)
+    assert stat.S_IMODE(out.stat().st_mode) == mode
