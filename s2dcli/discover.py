@@ -2,12 +2,18 @@
 
 Each video keeps the input root it was found under, so outputs name it by a path relative to
 that root (`interviews/p01.mp4`), which stays the same when the collection moves.
+
+Named pipes, sockets and devices (given, matched or found in a folder) are listed too, with
+`error="not a regular file"`: the run records them as failed videos at once instead of opening
+them (opening a pipe with no writer waits for ever; the decoder's stall timeout would end it
+only after 30 s).
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +46,12 @@ class VideoItem:
         path: where it is.
         name: its path relative to the input root it was found under (POSIX separators);
             the `video` column of every output.
+        error: why it cannot be read at all (it is recorded as failed, never opened), or None.
     """
 
     path: Path
     name: str
+    error: str | None = None
 
 
 def parse_extensions(text: str | None) -> tuple[str, ...]:
@@ -74,6 +82,10 @@ def find_videos(
         extensions: lower-case suffixes with the dot.
         recursive: descend into sub-folders.
 
+    Returns:
+        The items; a pipe, socket or device among them has `error` set (see the module
+        docstring).
+
     Raises:
         InputError: an input that does not exist, a glob that matches nothing, an unreadable
             folder or list.
@@ -87,18 +99,18 @@ def find_videos(
             return
         seen.add(key)
         name = path.relative_to(root).as_posix() if root is not None else path.name
-        items.append(VideoItem(path, name))
+        items.append(VideoItem(path, name, _not_readable(path)))
 
     for text in _expand_lists(inputs):
         path = Path(text)
         if path.is_dir():
             for video in _walk(path, extensions, recursive):
                 add(video, path)
-        elif path.is_file():
+        elif path.exists():  # a file, or a pipe, socket or device (failed at once)
             add(path, path.parent)
         elif glob.has_magic(text):
             matches = sorted(glob.glob(text, recursive=True))
-            files = [Path(m) for m in matches if Path(m).is_file()]
+            files = [Path(m) for m in matches if not Path(m).is_dir()]
             if not files:
                 raise InputError(f"No file matches {text!r}.")
             base = Path(_glob_base(text))
@@ -107,6 +119,19 @@ def find_videos(
         else:
             raise InputError(f"No such file or folder: {text!r}.")
     return items
+
+
+NOT_REGULAR = "not a regular file"
+
+
+def _not_readable(path: Path) -> str | None:
+    """`NOT_REGULAR` for pipes, sockets and devices; None for files (and paths that vanished:
+    the decoder says what is wrong with those)."""
+    try:
+        mode = os.stat(path).st_mode  # never blocks, unlike opening a pipe
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else NOT_REGULAR
 
 
 def _walk(folder: Path, extensions: tuple[str, ...], recursive: bool) -> list[Path]:

@@ -16,9 +16,10 @@ Backends are decord (first) and PyAV (fallback, and the probe). Bad input raises
 """
 
 from engine.video.reader import VideoReader, open_video, probe
-from engine.video.types import Frame, FrameBatch, VideoDecodeError, VideoInfo
+from engine.video.types import DecodeBreak, Frame, FrameBatch, VideoDecodeError, VideoInfo
 
 __all__ = [
+    "DecodeBreak",
     "Frame",
     "FrameBatch",
     "VideoDecodeError",

@@ -34,11 +34,12 @@ import numpy as np
 from engine.video.buffers import BufferPool
 from engine.video.pyav_source import ContainerProbe
 from engine.video.source import Heartbeat, TimestampFixer, make_batch, quarter_turns
-from engine.video.types import Frame, FrameBatch, VideoDecodeError
+from engine.video.types import DecodeBreak, Frame, FrameBatch, VideoDecodeError
 
 logger = logging.getLogger("s2d.engine.video")
 
 _DECORD_PREFIX = re.compile(r"\[\d\d:\d\d:\d\d\] \S+:\d+: ")
+_AVERROR_INVALIDDATA = -1094995529  # FFmpeg's code in decord's "Check failed" messages
 
 
 @functools.lru_cache(maxsize=1)
@@ -112,6 +113,7 @@ class DecordSource:
         self._error: VideoDecodeError | None = None
         self._pool = BufferPool(keep_buffers)
         self.info = replace(probe.info, backend="decord", num_frames=count)
+        self.breaks: list[DecodeBreak] = []  # decord cannot resume after damage
 
     def read(self, max_frames: int, heartbeat: Heartbeat) -> FrameBatch | None:
         if self._error is not None:
@@ -170,8 +172,16 @@ class DecordSource:
             return None
         except self._decord.DECORDError as exc:
             # Frames before the break were handed out; the error comes with the next read.
+            n, detail = self._next_index, _first_line(exc)
+            cause = "corrupt data" if str(_AVERROR_INVALIDDATA) in detail else "the decoder stopped"
+            logger.debug("%s: decord stopped after %d frames: %s", self._path, n, detail)
             self._error = VideoDecodeError(
-                self._path, f"decoding failed after {self._next_index} frames: {_first_line(exc)}"
+                self._path,
+                f"decoding failed after {n} frames: {cause} (decord cannot resume; "
+                "the pyav backend can)",
+                frame=n,
+                cause=cause,
+                detail=detail,
             )
             self.close()
             return None

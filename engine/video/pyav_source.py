@@ -3,14 +3,14 @@
 Also the probe for every backend: `PyAVSource.open` decodes the first frame, so it learns the
 rotation (PyAV exposes the display matrix on frames only) and fails early on files with no
 decodable frame. When PyAV then is the backend, that frame is the first one yielded: nothing is
-decoded twice.
+decoded twice. A packet that fails to decode costs the frames up to the next keyframe, not the
+rest of the video (`pyav_decode.py`); `breaks` lists the stretches lost.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -22,38 +22,24 @@ from av.video.reformatter import VideoReformatter
 
 from engine.video.buffers import BufferPool
 from engine.video.mp4_rotation import mp4_rotation
+from engine.video.pyav_decode import (
+    BreakLog,
+    PacketDecoder,
+    decode_reason,
+    ffmpeg_reason,
+    plain_cause,
+)
 from engine.video.source import (
     Heartbeat,
     TimestampFixer,
     make_batch,
     quarter_turns,
 )
-from engine.video.types import Frame, FrameBatch, VideoDecodeError, VideoInfo
+from engine.video.types import DecodeBreak, Frame, FrameBatch, VideoDecodeError, VideoInfo
 
 logger = logging.getLogger("s2d.engine.video")
 
 _INDEX_TAIL = 64  # index entries inspected for the largest byte offset the file must reach
-
-
-def ffmpeg_reason(exc: BaseException) -> str:
-    """A short, actionable reason for an exception raised by PyAV or the OS when opening."""
-    if isinstance(exc, FileNotFoundError):
-        return "file not found; check the path"
-    if isinstance(exc, PermissionError):
-        return "permission denied; make the file readable (chmod +r)"
-    if isinstance(exc, IsADirectoryError):
-        return "is a directory; pass a video file"
-    if isinstance(exc, av.error.InvalidDataError):
-        return (
-            "not a readable video (FFmpeg: invalid data): the file is corrupt, truncated or "
-            "not a video; re-export or re-download it"
-        )
-    if isinstance(exc, EOFError):
-        return "the file ends before its first video data (empty or cut short); re-copy it"
-    if isinstance(exc, av.error.DecoderNotFoundError):
-        return f"no decoder for this codec in FFmpeg ({exc}); re-encode it to H.264"
-    detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return f"FFmpeg error: {detail}"
 
 
 class PyAVSource:
@@ -71,7 +57,7 @@ class PyAVSource:
         path: Path,
         container: av.container.InputContainer,
         stream: av.video.stream.VideoStream,
-        frames: Iterator[av.VideoFrame],
+        frames: PacketDecoder,
         first: av.VideoFrame,
         truncated: str | None,
         keep_buffers: int = 4,
@@ -95,6 +81,8 @@ class PyAVSource:
         self._turns = quarter_turns(rotation)
         self.info = _stream_info(path, container, stream, first.width, first.height, rotation)
         self._fix_pts = TimestampFixer(path, self.info.fps)
+        self._breaks = BreakLog(self.info.fps, plain_cause)
+        self.breaks: list[DecodeBreak] = self._breaks.breaks
 
     @property
     def probe(self) -> ContainerProbe:
@@ -118,9 +106,10 @@ class PyAVSource:
             stream.thread_type = "AUTO"
             stream.codec_context.thread_count = threads
             truncated = _truncation(path, stream)
-            frames = container.decode(stream)
+            frames = PacketDecoder(container, stream)
             try:
                 first = next(frames, None)
+                frames.take_failure()  # damage before the first frame: it starts the video
             except (av.error.FFmpegError, OSError) as exc:
                 raise VideoDecodeError(path, ffmpeg_reason(exc)) from exc
             if first is None:
@@ -142,6 +131,9 @@ class PyAVSource:
             if item is None:
                 break
             image, pts_s = item
+            if count and self._next_index != start + count:  # frames lost: a new batch
+                self._held = item
+                break
             if buffer is None:
                 buffer = self._pool.take((max_frames, *image.shape))
             elif image.shape != buffer.shape[1:]:  # the stream changed size: new batch
@@ -196,33 +188,59 @@ class PyAVSource:
         if self._held is not None:
             item, self._held = self._held, None
             return item
-        frame = self._next_frame()
-        if frame is None:
-            return None
+        while True:
+            frame = self._next_frame()
+            if frame is None:
+                return None
+            failure = self._frames.take_failure()
+            index = self._breaks.place(failure, frame.time, self._next_index)
+            if index is not None:
+                break
+            logger.debug("%s: dropped a frame from before a damaged stretch", self._path)
+        if index != self._next_index:
+            logger.debug(
+                "%s: frames %d-%d lost: %s", self._path, self._next_index, index - 1, failure
+            )
+        self._next_index = index
         rgb = self._reformatter.reformat(frame, format="rgb24", threads=self._threads)
         image = rgb.to_ndarray()
         if self._turns:
             image = np.rot90(image, self._turns)
-        return image, self._fix_pts(frame.time, self._next_index)
+        pts_s = self._fix_pts(frame.time, self._next_index)
+        self._breaks.delivered(pts_s)
+        return image, pts_s
 
     def _next_frame(self) -> av.VideoFrame | None:
         """The next decoded frame; None at the end or at a break (then `_error` is set)."""
         if self._pending is not None:
-            frame, self._pending = self._pending, None
-            return frame
+            first, self._pending = self._pending, None
+            return first
         if self._error is not None or self._container is None:
             return None
+        n = self._next_index
+        frame: av.VideoFrame | None
+        broken: BaseException | None
         try:
             frame = next(self._frames, None)
+            broken = self._frames.unrecovered if frame is None else None
         except (av.error.FFmpegError, OSError) as exc:
-            detail = self.truncated or _decode_reason(exc)
+            frame, broken = None, exc
+        if broken is not None:
+            reason = self.truncated or decode_reason(broken)
             self._error = VideoDecodeError(
-                self._path, f"decoding failed after {self._next_index} frames: {detail}"
+                self._path,
+                f"decoding failed after {n} frames: {reason}",
+                frame=n,
+                cause="the file is cut short" if self.truncated else plain_cause(broken),
+                detail=str(broken),
             )
-            return None
-        if frame is None and self.truncated:
+        elif frame is None and self.truncated:
             self._error = VideoDecodeError(
-                self._path, f"{self.truncated}; decoded {self._next_index} frames before the cut"
+                self._path,
+                f"{self.truncated}; decoded {n} frames before the cut",
+                frame=n,
+                cause="the file is cut short",
+                detail=self.truncated,
             )
         return frame
 
@@ -318,13 +336,6 @@ def _stream_info(
         backend="pyav",
         codec=stream.codec_context.name,
     )
-
-
-def _decode_reason(exc: BaseException) -> str:
-    """Why decoding stopped mid-stream."""
-    if isinstance(exc, av.error.InvalidDataError):
-        return "corrupt or truncated data (FFmpeg: invalid data); re-export or re-copy the file"
-    return ffmpeg_reason(exc)
 
 
 def _rotation_cw(path: Path, frame: av.VideoFrame) -> int:

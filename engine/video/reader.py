@@ -40,6 +40,7 @@ from engine.video.source import FrameSource, batch_capacity, check_path
 from engine.video.types import (
     BACKEND_CHOICES,
     BackendChoice,
+    DecodeBreak,
     Frame,
     FrameBatch,
     VideoDecodeError,
@@ -140,6 +141,14 @@ class VideoReader:
             )
         self._started = True
         self._worker.start(max_frames, per_frame)
+
+    @property
+    def breaks(self) -> list[DecodeBreak]:
+        """Damaged stretches skipped so far, in order (frames lost; decoding resumed after).
+
+        Frame indices after a break count the lost frames, so they stay positions in the video.
+        """
+        return list(self._worker.breaks)
 
     def close(self) -> None:
         """Stop decoding and release the decoder (a hung decode thread is abandoned)."""

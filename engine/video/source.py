@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from engine.video.types import Frame, FrameBatch, VideoDecodeError, VideoInfo
+from engine.video.types import DecodeBreak, Frame, FrameBatch, VideoDecodeError, VideoInfo
 
 logger = logging.getLogger("s2d.engine.video")
 
@@ -24,9 +24,14 @@ Heartbeat = Callable[[], None]
 
 
 class FrameSource(Protocol):
-    """One opened video, read front to back exactly once."""
+    """One opened video, read front to back exactly once.
+
+    `breaks` lists the damaged stretches skipped so far (frames lost, decoding resumed), in
+    order; a source that cannot resume ends with a `VideoDecodeError` instead.
+    """
 
     info: VideoInfo
+    breaks: list[DecodeBreak]
 
     def read(self, max_frames: int, heartbeat: Heartbeat) -> FrameBatch | None:
         """Decode up to `max_frames` further frames; None once the stream has ended.

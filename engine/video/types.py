@@ -19,17 +19,56 @@ class VideoDecodeError(Exception):
 
     Attributes:
         path: The video.
-        reason: What went wrong and, where there is one, how to fix it.
+        reason: What went wrong and, where there is one, how to fix it (plain words).
+        frame: Mid-stream: the index of the first frame that did not decode (the frames
+            before it were handed out); None when the video could not be opened.
+        cause: Mid-stream: the cause in a few plain words (e.g. "corrupt data").
+        detail: The decoder's own message, for a debug log; never shown to users as is.
     """
 
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        reason: str,
+        *,
+        frame: int | None = None,
+        cause: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         self.path = Path(path)
         self.reason = reason
+        self.frame = frame
+        self.cause = cause
+        self.detail = detail
         super().__init__(f"Cannot decode {str(self.path)!r}: {reason}")
 
-    def __reduce__(self) -> tuple[type[VideoDecodeError], tuple[Path, str]]:
-        # Keep the two-argument constructor picklable (process pools re-raise it).
-        return type(self), (self.path, self.reason)
+    def __reduce__(
+        self,
+    ) -> tuple[type[VideoDecodeError], tuple[Path, str], dict[str, object]]:
+        # Keep the constructor picklable (process pools re-raise it): keywords go as state.
+        state: dict[str, object] = {"frame": self.frame, "cause": self.cause, "detail": self.detail}
+        return type(self), (self.path, self.reason), state
+
+
+@dataclass(frozen=True)
+class DecodeBreak:
+    """A damaged stretch the decoder skipped, resuming at the next keyframe.
+
+    Attributes:
+        frame: Index of the first frame lost.
+        time_s: About when that frame was due, seconds.
+        resumed_frame: Index of the first frame decoded again (indices count the lost ones).
+        resumed_s: Its presentation time, seconds.
+        cause: Why, in a few plain words (e.g. "corrupt data").
+        detail: The decoder's own message, for a debug log.
+    """
+
+    frame: int
+    time_s: float
+    resumed_frame: int
+    resumed_s: float
+    cause: str
+    detail: str
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.video.source import FrameSource
-from engine.video.types import Frame, FrameBatch, VideoDecodeError, VideoInfo
+from engine.video.types import DecodeBreak, Frame, FrameBatch, VideoDecodeError, VideoInfo
 
 logger = logging.getLogger("s2d.engine.video")
 
@@ -61,6 +61,7 @@ class DecodeWorker:
         self._delivered = 0  # frames handed to the consumer
         self._failure: BaseException | None = None
         self._hung = False  # a stall was detected: joining the thread would only wait
+        self.breaks: list[DecodeBreak] = []  # the source's, once it is open
         self._thread = threading.Thread(
             target=self._run, args=(opener,), name=f"s2d-video:{path.name}", daemon=True
         )
@@ -188,6 +189,7 @@ class DecodeWorker:
         source: FrameSource | None = None
         try:
             source = opener()
+            self.breaks = source.breaks  # appended to by this thread, read by the consumer
             self._progress = time.monotonic()
             if not self._put("info", source.info):
                 return

@@ -17,7 +17,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from engine.crop import DEFAULT_MARGIN, crop_face
@@ -28,6 +28,7 @@ from s2dcli.errors import InputError
 from s2dcli.faces.tracker import FaceTracker, TrackerConfig, TrackState
 from s2dcli.faces.types import FaceDetector
 from s2dcli.faces.whole_frame import crop_whole_frame
+from s2dcli.pipeline.damage import damage_reason
 
 log = logging.getLogger("s2d.pipeline")
 
@@ -75,6 +76,7 @@ class VideoScan:
         face_ids: track serial (the `face_id` on the clips yielded) -> final face id.
         tracks: the kept tracks with their final face ids, for overlays.
         timings: seconds spent decoding, detecting and cropping.
+        damage: why only part of the video decoded (`damage.damage_reason`), or None.
     """
 
     info: VideoInfo
@@ -82,6 +84,7 @@ class VideoScan:
     face_ids: dict[int, int]
     tracks: list[TrackFrames]
     timings: dict[str, float]
+    damage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,9 @@ def read_face_clips(
 ) -> Iterator[ScanItem]:
     """Decode `path` once and yield its clips, then a `VideoScan` or a `VideoFailure`.
 
+    A decode error after some frames keeps what decoded: the video is finished with those
+    frames and its `VideoScan.damage` says where it broke (as do stretches the decoder skipped).
+
     Args:
         path: the video.
         detector: the face detector (unused, may be None, with `options.whole_frame`); not
@@ -109,14 +115,30 @@ def read_face_clips(
     try:
         with open_video(path, options.backend, options.timeout_s) as video:
             scan = FaceClipReader(video.info, detector, options)
+            clips, stop = 0, None
             clock = time.perf_counter()
-            for frame in video:
-                now = time.perf_counter()
-                scan.timings["decode"] += now - clock
-                yield from scan.add(frame)
-                clock = time.perf_counter()
+            try:
+                for frame in video:
+                    now = time.perf_counter()
+                    scan.timings["decode"] += now - clock
+                    for clip in scan.add(frame):
+                        clips += 1
+                        yield clip
+                    clock = time.perf_counter()
+            except VideoDecodeError as exc:
+                if exc.frame is None or scan.frames == 0:  # nothing decoded, or a stall
+                    raise
+                stop = exc
             scan.timings["decode"] += time.perf_counter() - clock
-            yield from scan.finish()
+            for item in scan.finish():
+                if isinstance(item, VideoScan):
+                    step = 1.0 / video.info.fps if video.info.fps else 0.0
+                    stop_s = None if scan.last_pts is None else scan.last_pts + step
+                    damage = damage_reason(video.info, video.breaks, stop, stop_s, clips)
+                    yield replace(item, damage=damage)
+                else:
+                    clips += 1
+                    yield item
     except VideoDecodeError as exc:
         yield VideoFailure(Path(path), exc.reason)
 
@@ -137,11 +159,13 @@ class FaceClipReader:
         self.cutters: dict[int, tuple[TrackState | None, StreamingClipCutter]] = {}  # active
         self.finished: dict[int, tuple[TrackState | None, StreamingClipCutter]] = {}  # kept
         self.frames = 0
+        self.last_pts: float | None = None
         self.last_detected = -1
         self.timings = {"decode": 0.0, "detect": 0.0, "crop": 0.0}
 
     def add(self, frame: Frame) -> Iterator[CutClip]:
         self.frames += 1
+        self.last_pts = frame.pts_s
         if self.options.whole_frame:
             yield from self._crop_whole(frame)
             return

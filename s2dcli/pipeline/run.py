@@ -22,9 +22,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,6 +43,9 @@ from s2dcli.pipeline.face_clips import (
     VideoScan,
     read_face_clips,
 )
+
+if TYPE_CHECKING:
+    from s2dcli.discover import VideoItem
 
 log = logging.getLogger("s2d.pipeline")
 
@@ -88,7 +92,7 @@ class VideoResult:
         path: the video.
         scan: stream facts, tracks and timings (None when the video failed).
         clips: classified clips, by face id then clip index.
-        error: why the video failed, or None.
+        error: why the video failed (no `scan`), or why only part of it decoded, or None.
     """
 
     index: int
@@ -99,9 +103,10 @@ class VideoResult:
 
     @property
     def status(self) -> str:
-        """`failed`, `no_face` (read fine, no clip) or `ok`."""
+        """`failed`, `partial` (some of it decoded: its clips are kept), `no_face` (read fine,
+        no clip) or `ok`."""
         if self.error is not None:
-            return "failed"
+            return "failed" if self.scan is None else "partial"
         return "ok" if self.clips else "no_face"
 
 
@@ -288,7 +293,7 @@ class Pipeline:
             out.append(ClipResult(_with_face_id(spec, face_id), probs))
         out.sort(key=lambda r: (r.spec.face_id, r.spec.clip_index))
         stats.clips += len(out)
-        return VideoResult(index, path, end, out)
+        return VideoResult(index, path, end, out, end.damage)
 
 
 def _clip_array(item: tuple[int, ScanItem]) -> np.ndarray | None:
@@ -298,3 +303,22 @@ def _clip_array(item: tuple[int, ScanItem]) -> np.ndarray | None:
 
 def _with_face_id(spec: ClipSpec, face_id: int) -> ClipSpec:
     return replace(spec, face_id=face_id)
+
+
+def results_in_order(
+    items: Sequence[VideoItem], run: Callable[[list[Path]], Iterable[VideoResult]]
+) -> Iterator[VideoResult]:
+    """One result per item, in order: `run` reads the readable ones (an executor's `run`);
+    items discovery already found unreadable (`VideoItem.error`: a pipe, socket or device) fail
+    at once with that reason, never opened."""
+    readable = iter(run([item.path for item in items if item.error is None]))
+    try:
+        for index, item in enumerate(items):
+            if item.error is not None:
+                yield VideoResult(index, item.path, None, [], item.error)
+            else:
+                yield next(readable)
+    finally:
+        close = getattr(readable, "close", None)
+        if close is not None:
+            close()

@@ -19,7 +19,7 @@ import pandas as pd
 
 from s2dcli.report.segments import owned_spans
 
-STATUSES = ("ok", "no_face", "failed")
+STATUSES = ("ok", "partial", "no_face", "failed")
 # Shares closer than this count as a tie, which goes to the class listed first.
 TIE_TOLERANCE = 1e-9
 
@@ -30,8 +30,9 @@ class VideoMeta:
 
     Attributes:
         video: its name (path relative to its input root).
-        status: `ok`, `no_face` or `failed`.
-        error: why it failed ("" otherwise).
+        status: `ok`; `partial` (part of it could not be decoded; the clips of what decoded
+            are kept); `no_face`; or `failed`.
+        error: why it failed or is partial ("" otherwise).
         duration_s, fps, frames: stream facts (None when unknown).
     """
 

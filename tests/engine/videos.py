@@ -169,6 +169,24 @@ def truncate_copy(
     return dst
 
 
+def damage_copy(
+    src: str | os.PathLike[str], dst: str | os.PathLike[str], frame: int, nbytes: int = 200
+) -> Path:
+    """Copy `src` to `dst` with `nbytes` of its video data overwritten by noise, from the
+    start of the packet of `frame` (in decode order; without B-frames, display order too):
+    a damaged stretch in the middle of an mp4's `mdat`, the container left intact."""
+    data = bytearray(Path(src).read_bytes())
+    with av.open(str(src)) as container:
+        stream = container.streams.video[0]
+        positions = [p.pos for p in container.demux(stream) if p.size and p.pos is not None]
+    start = positions[frame]
+    noise = np.random.default_rng(frame).integers(0, 256, nbytes, dtype=np.uint8)
+    data[start : start + nbytes] = noise.tobytes()
+    dst = Path(dst)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
 def write_audio_only(path: str | os.PathLike[str]) -> Path:
     """An mp4 with one AAC stream and no video."""
     with av.open(str(path), "w") as container:
