@@ -25,6 +25,7 @@ import av
 import cv2
 import numpy as np
 import pandas as pd
+from av.video.stream import VideoStream
 
 from engine.video import open_video
 from s2dcli.atomic import create_temp_beside
@@ -243,6 +244,8 @@ class _Encoder:
         self._container = av.open(str(path), "w", format="mp4")
         try:
             stream = self._container.add_stream(codec, rate=self._rate)
+            if not isinstance(stream, VideoStream):  # pragma: no cover - ENCODERS are video
+                raise RuntimeError(f"PyAV's {codec!r} encoder made a non-video stream.")
             stream.width, stream.height = size
             stream.pix_fmt = "yuv420p"
             stream.codec_context.time_base = 1 / self._rate
