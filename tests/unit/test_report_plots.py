@@ -11,11 +11,18 @@ import pytest
 
 from s2dcli.report import (
     class_colours,
+    label_shares,
     plot_label_distribution,
     plot_timeline,
     timeline_filename,
 )
 from s2dcli.report import plots as plots_module
+from s2dcli.report.plots import (
+    confident_threshold,
+    label_confidence,
+    label_distribution_figure,
+    timeline_figure,
+)
 
 CLASSES = ["happy", "sad", "neutral", "angry", "surprise", "disgust", "fear"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -95,6 +102,103 @@ def test_label_distribution(tmp_path):
     clips = pd.concat([clip_table("a.mp4", {0: 5}), clip_table("b.mp4", {0: 2, 1: 2})])
     read_png(plot_label_distribution(clips, CLASSES, tmp_path / "dist.png"))
     read_png(plot_label_distribution(clips.iloc[0:0], CLASSES, tmp_path / "empty.png"))
+
+
+def test_timeline_axes_say_probability_and_mark_chance():
+    fig = timeline_figure(clip_table("a.mp4", {0: 4, 3: 2}), CLASSES, "a.mp4")
+    axes = fig.get_axes()
+    assert [ax.get_title(loc="left") for ax in axes] == ["face 0", "face 3"]
+    for ax in axes:
+        assert ax.get_ylabel() == "probability"
+        assert ax.get_ylim() == pytest.approx((-0.02, 1.02))
+        dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+        assert len(dashed) == 1
+        np.testing.assert_allclose(dashed[0].get_ydata(), 1 / 7)
+        assert dashed[0].get_label() == "chance (1/7 = 0.14)"
+        assert len(ax.get_lines()) == len(CLASSES) + 1
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == [*CLASSES, "chance (1/7 = 0.14)"]
+    two = timeline_figure(clip_table("b.mp4", {0: 2}), CLASSES[:2], "b.mp4")
+    line = next(x for x in two.get_axes()[0].get_lines() if x.get_linestyle() == "--")
+    assert line.get_label() == "chance (1/2 = 0.50)"
+
+
+def test_confident_threshold_is_halfway_from_chance_to_certainty():
+    assert confident_threshold(7) == pytest.approx(4 / 7)
+    assert confident_threshold(2) == pytest.approx(0.75)
+    assert confident_threshold(1) == 1.0
+    with pytest.raises(ValueError, match="at least one class"):
+        confident_threshold(0)
+
+
+def labelled(rows: list[tuple[int, str, float]]) -> pd.DataFrame:
+    """(face, label, confidence) per 2 s clip, clips of a face every 2 s (no overlap)."""
+    counter: dict[int, int] = {}
+    table = []
+    for face, label, confidence in rows:
+        k = counter[face] = counter.get(face, -1) + 1
+        table.append(
+            {
+                "video": "a.mp4",
+                "face_id": face,
+                "clip_index": k,
+                "start_s": 2.0 * k,
+                "end_s": 2.0 * k + 2.0,
+                "label": label,
+                "confidence": confidence,
+            }
+        )
+    return pd.DataFrame(table)
+
+
+def test_label_confidence_splits_each_share():
+    clips = labelled(
+        [(0, "happy", 0.9), (0, "happy", 0.2), (0, "sad", 0.3), (1, "happy", 0.6), (1, "sad", 0.8)]
+    )
+    stats = label_confidence(clips, CLASSES)
+    shares = label_shares(clips, CLASSES)
+    for c in CLASSES:
+        assert stats[c].share == pytest.approx(shares[c])
+        assert stats[c].confident + stats[c].uncertain == pytest.approx(stats[c].share)
+        assert stats[c].threshold == pytest.approx(4 / 7)
+    assert stats["happy"].share == pytest.approx(3 / 5)
+    assert stats["happy"].confident == pytest.approx(2 / 5)  # 0.9 and 0.6 >= 4/7
+    assert stats["happy"].median_confidence == pytest.approx(0.6)
+    assert stats["happy"].clips == 3
+    assert stats["sad"].confident == pytest.approx(1 / 5)
+    assert stats["sad"].median_confidence == pytest.approx(0.55)
+    assert stats["fear"].clips == 0 and np.isnan(stats["fear"].median_confidence)
+    with pytest.raises(ValueError, match="calm"):
+        label_confidence(labelled([(0, "calm", 0.5)]), CLASSES)
+    empty = label_confidence(clips.iloc[0:0], CLASSES)
+    assert all(s.share == 0.0 and s.clips == 0 for s in empty.values())
+
+
+def test_label_chart_shows_near_chance_labels_as_uncertain():
+    """The issue's case: every clip "disgust" at 0.157 draws a 100 % bar, all of it uncertain."""
+    clips = labelled([(0, "disgust", 0.157), (0, "disgust", 0.16), (1, "disgust", 0.15)])
+    fig = label_distribution_figure(clips, CLASSES)
+    ax = fig.get_axes()[0]
+    bars = ax.patches
+    assert len(bars) == 2 * len(CLASSES)  # a confident and an uncertain part per class
+    confident, uncertain = bars[: len(CLASSES)], bars[len(CLASSES) :]
+    d = CLASSES.index("disgust")
+    assert confident[d].get_height() == pytest.approx(0.0)
+    assert uncertain[d].get_height() == pytest.approx(1.0)
+    assert uncertain[d].get_hatch() == "///"
+    texts = [t.get_text() for t in ax.texts]
+    assert "100%\nmed 0.16" in texts
+    assert texts.count("0%") == len(CLASSES) - 1  # labels without clips have no median
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == [
+        "confident: confidence >= 0.57",
+        "uncertain: below it (chance is 1/7 = 0.14)",
+    ]
+
+    sure = label_distribution_figure(labelled([(0, "happy", 0.95), (0, "sad", 0.3)]), CLASSES)
+    heights = [p.get_height() for p in sure.get_axes()[0].patches]
+    assert heights[0] == pytest.approx(0.5) and heights[len(CLASSES)] == pytest.approx(0.0)
+    assert heights[1] == pytest.approx(0.0) and heights[len(CLASSES) + 1] == pytest.approx(0.5)
 
 
 def test_missing_probability_column_is_named(tmp_path):
