@@ -12,21 +12,19 @@ Under torchrun (`s2dcli.training.distributed`) the model is wrapped in Distribut
 every rank draws the same epoch order, takes its share of each global batch of
 `batch_size * world_size` clips, and only rank 0 writes files.
 
-Checkpoints are the release's format (`{'model': state_dict}`) with a JSON sidecar
-(`best.pth.json`: config, class names, training metadata), which `load_s2d` and
-`s2d annotate --weights` read. Randomness (shuffling, oversampling, flips, dropout) is drawn
-from generators seeded by `seed` and the epoch, so CPU runs repeat exactly.
+Randomness (shuffling, oversampling, flips, dropout) is drawn from generators seeded by `seed`
+and the epoch, so CPU runs repeat exactly. The parts live beside this module: `types` (config,
+clips, records), `schedule` (learning-rate curve, epoch order), `landmark_cache` and
+`checkpoints` (the files and resume).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -34,99 +32,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.device import autocast_dtype
-from s2dcli.atomic import write_atomic
-from s2dcli.errors import InputError
 from s2dcli.models import S2D, EmotionAnchors, LandmarkNet, apply_release_freezing, sdl_weight
-from s2dcli.models.checkpoint import sidecar_path
 from s2dcli.pipeline.classify import FrameNormalizer
+from s2dcli.training.checkpoints import STATE_FILE, load_state, save_state, save_weights
 from s2dcli.training.distributed import Distributed
-from s2dcli.training.metrics import Metrics, compute_metrics, metrics_from_confusion
-
-STATE_FILE = "state.pt"
-# The landmark branch is frozen, so its features of a clip (and of its mirror image) never
-# change: they are computed once per fit when they fit in this many bytes of host memory.
-LANDMARK_CACHE_BYTES = 4 << 30
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyper-parameters; `lr=None` is the release's 1e-5 per 8 clips, scaled with the batch.
-
-    `batch_size` is per process; under torchrun the global batch is `batch_size * world_size`.
-    """
-
-    epochs: int = 20
-    batch_size: int = 8
-    lr: float | None = None
-    weight_decay: float = 0.05
-    warmup_epochs: float = 1.0
-    label_smoothing: float = 0.1
-    accumulate: int = 1
-    sdl: bool = False
-    oversample: bool = False
-    flip: bool = True
-    seed: int = 0
-    precision: str = "auto"
-
-    def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.accumulate < 1:
-            raise ValueError("epochs, batch_size and accumulate must be at least 1")
-
-    def learning_rate(self, world_size: int = 1) -> float:
-        if self.lr is not None:
-            return self.lr
-        return 1e-5 * self.batch_size * world_size * self.accumulate / 8
-
-
-@dataclass(frozen=True)
-class ClipSet:
-    """Extracted clips: `clips` uint8 `(N, T, S, S, 3)`, `labels` int64 `(N,)`."""
-
-    clips: np.ndarray
-    labels: np.ndarray
-
-    def __post_init__(self) -> None:
-        if self.clips.ndim != 5 or self.clips.dtype != np.uint8:
-            raise ValueError(
-                f"clips must be uint8 (N, T, S, S, 3), got {self.clips.dtype} {self.clips.shape}"
-            )
-        if self.labels.shape != (len(self.clips),):
-            raise ValueError("one label per clip")
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-
-@dataclass
-class EpochRecord:
-    """One epoch's row of `metrics.csv` (per-class recall becomes `val_recall_<class>`)."""
-
-    epoch: int
-    train_loss: float
-    val_uar: float
-    val_war: float
-    val_macro_f1: float
-    val_weighted_f1: float
-    lr: float
-    seconds: float
-    val_recall: dict[str, float | None] = field(default_factory=dict)
-
-    def row(self) -> dict[str, object]:
-        row: dict[str, object] = {k: v for k, v in asdict(self).items() if k != "val_recall"}
-        for k in ("train_loss", "val_uar", "val_war", "val_macro_f1", "val_weighted_f1"):
-            row[k] = round(float(row[k]), 6)  # type: ignore[arg-type]
-        row["lr"] = float(f"{self.lr:.6g}")
-        row["seconds"] = round(self.seconds, 2)
-        row.update({f"val_recall_{name}": value for name, value in self.val_recall.items()})
-        return row
-
-
-@dataclass
-class TrainResult:
-    history: list[EpochRecord] = field(default_factory=list)
-    best_epoch: int = -1
-    best_uar: float = -1.0
-    best_metrics: Metrics | None = None
+from s2dcli.training.landmark_cache import LANDMARK_CACHE_BYTES, LandmarkCache
+from s2dcli.training.metrics import Metrics, compute_metrics
+from s2dcli.training.schedule import epoch_order, epoch_size, warmup_cosine
+from s2dcli.training.types import ClipSet, EpochRecord, TrainConfig, TrainResult
 
 
 class _Net(nn.Module):
@@ -202,14 +115,16 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(enabled=self.dtype == torch.float16)
         self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
         self.result = TrainResult()
-        self._landmark_cache: dict[tuple[str, bool], torch.Tensor] = {}
+        self.landmark_cache = LandmarkCache(
+            self.landmarks, self.normalize, model.config.in_chans_l, device, self.dtype
+        )
 
     # ------------------------------------------------------------------ the loop
 
     def steps_per_epoch(self, labels: np.ndarray) -> int:
         """Optimiser steps in one epoch over clips with these labels."""
         world = self.dist.world_size
-        length = _epoch_size(labels, len(self.classes), self.config.oversample)
+        length = epoch_size(labels, len(self.classes), self.config.oversample)
         length = math.ceil(length / world) * world
         batches = math.ceil(length / (self.config.batch_size * world))
         return math.ceil(batches / self.config.accumulate)
@@ -229,23 +144,23 @@ class Trainer:
         total = max(1, steps * config.epochs)
         warmup = round(config.warmup_epochs * steps)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: _warmup_cosine(step, warmup, total)
+            self.optimizer, lambda step: warmup_cosine(step, warmup, total)
         )
         result = TrainResult()
         start_epoch = 0
         if resume and (self.out_dir / STATE_FILE).exists():
-            start_epoch, result = self._load_state()
+            start_epoch, result = load_state(self)
         self.result = result
         if self.dist.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._landmark_cache = {}
+        self.landmark_cache.clear()
         if start_epoch < config.epochs:
-            self._cache_landmarks(train, "train", flips=config.flip)
-            self._cache_landmarks(val, "val", flips=False)
+            self.landmark_cache.fill(train, "train", flips=config.flip)
+            self.landmark_cache.fill(val, "val", flips=False)
         for epoch in range(start_epoch, config.epochs):
             began = time.perf_counter()
             loss = self._train_epoch(train, epoch, on_batch)
-            metrics = self.evaluate(val, self._landmark_cache.get(("val", False)))
+            metrics = self.evaluate(val, self.landmark_cache.get("val"))
             record = EpochRecord(
                 epoch + 1,
                 loss,
@@ -255,8 +170,8 @@ class Trainer:
                 metrics.weighted_f1,
                 self.optimizer.param_groups[0]["lr"],
                 time.perf_counter() - began,
-                metrics.to_dict(self.classes)["recall"],
-            )  # type: ignore[arg-type]
+                cast("dict[str, float | None]", metrics.to_dict(self.classes)["recall"]),
+            )
             result.history.append(record)
             improved = metrics.uar > result.best_uar
             if improved:
@@ -267,9 +182,9 @@ class Trainer:
                 )
             if self.dist.is_main:
                 if improved:
-                    self._save_weights(self.out_dir / "best.pth", epoch + 1, metrics)
-                self._save_weights(self.out_dir / "last.pth", epoch + 1, metrics)
-                self._save_state(epoch + 1, result)
+                    save_weights(self, self.out_dir / "best.pth", epoch + 1, metrics)
+                save_weights(self, self.out_dir / "last.pth", epoch + 1, metrics)
+                save_state(self, epoch + 1, result)
                 if on_epoch is not None:
                     on_epoch(record, metrics)
             self.dist.barrier()
@@ -281,7 +196,7 @@ class Trainer:
         config, world, rank = self.config, self.dist.world_size, self.dist.rank
         self.net.train()
         rng = np.random.default_rng([config.seed, epoch])
-        order = _epoch_order(data.labels, len(self.classes), config.oversample, rng)
+        order = epoch_order(data.labels, len(self.classes), config.oversample, rng)
         if len(order) % world:  # every rank takes the same number of clips, as DistributedSampler
             order = np.concatenate([order, order[: world - len(order) % world]])
         torch.manual_seed(config.seed * 100_003 + epoch * 7_919 + rank)  # dropout
@@ -299,7 +214,7 @@ class Trainer:
                 clips = np.where(mine[:, None, None, None, None], clips[:, :, :, ::-1], clips)
             labels = torch.as_tensor(data.labels[rows], device=self.device)
             frames = self.normalize(torch.from_numpy(np.ascontiguousarray(clips)).to(self.device))
-            landmark_features = self._cached_landmarks(
+            landmark_features = self.landmark_cache.rows(
                 rows, flips[rank::world] if config.flip else np.zeros(len(rows), bool)
             )
             with torch.autocast(
@@ -324,8 +239,8 @@ class Trainer:
             count += len(rows)
             if on_batch is not None and self.dist.is_main:
                 on_batch(n + 1, len(batches))
-        loss_sum, count = self.dist.sum([loss_sum, float(count)], self.device)
-        return loss_sum / max(1.0, count)
+        total_loss, total_count = self.dist.sum([loss_sum, float(count)], self.device)
+        return total_loss / max(1.0, total_count)
 
     @torch.inference_mode()
     def predict(
@@ -356,140 +271,13 @@ class Trainer:
         predictions = self.predict(data, landmark_features).argmax(axis=1)
         return compute_metrics(data.labels, predictions, len(self.classes))
 
-    # ------------------------------------------------------------------ landmark features
 
-    @torch.inference_mode()
-    def _cache_landmarks(self, data: ClipSet, name: str, flips: bool) -> None:
-        """Landmark features of every clip (and of its mirror image) on the host, if small."""
-        n, t = data.clips.shape[:2]
-        per_frame = self.model.config.in_chans_l * 14 * 14 * 4
-        needed = n * t * per_frame * (2 if flips else 1)
-        if needed > LANDMARK_CACHE_BYTES:
-            return  # computed batch by batch instead
-        for flipped in (False, True) if flips else (False,):
-            parts = []
-            for i in range(0, n, 16):
-                clips = data.clips[i : i + 16]
-                if flipped:
-                    clips = clips[:, :, :, ::-1]
-                frames = self.normalize(
-                    torch.from_numpy(np.ascontiguousarray(clips)).to(self.device)
-                )
-                with torch.autocast(
-                    self.device.type,
-                    dtype=self.dtype or torch.float32,
-                    enabled=self.dtype is not None,
-                ):
-                    features = self.landmarks(frames).float()
-                parts.append(features.view(len(clips), t, *features.shape[1:]).cpu())
-            self._landmark_cache[(name, flipped)] = torch.cat(parts)
-
-    def _cached_landmarks(self, rows: np.ndarray, flips: np.ndarray) -> torch.Tensor | None:
-        """The cached `(len(rows) * T, C, 14, 14)` features of these training rows, or None."""
-        plain = self._landmark_cache.get(("train", False))
-        if plain is None or (flips.any() and ("train", True) not in self._landmark_cache):
-            return None
-        index = torch.from_numpy(np.asarray(rows, np.int64))
-        features = plain[index]
-        if flips.any():
-            mirrored = self._landmark_cache[("train", True)][index]
-            features = torch.where(
-                torch.from_numpy(flips)[:, None, None, None, None], mirrored, features
-            )
-        return features.flatten(0, 1).to(self.device, non_blocking=True)
-
-    # ------------------------------------------------------------------ files
-    def _save_weights(self, path: Path, epoch: int, metrics: Metrics) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
-        torch.save({"model": self.model.state_dict()}, tmp)
-        os.replace(tmp, path)
-        meta = {
-            "config": self.model.config.to_dict(),
-            "class_names": self.classes,
-            "training": {
-                "epoch": epoch,
-                "val": metrics.to_dict(self.classes),
-                "hyperparameters": asdict(self.config),
-                **self.metadata,
-            },
-        }
-        write_atomic(sidecar_path(path), json.dumps(meta, indent=2, default=str) + "\n")
-
-    def _save_state(self, epoch: int, result: TrainResult) -> None:
-        assert self.scheduler is not None
-        state = {
-            "epoch": epoch,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "scaler": self.scaler.state_dict(),
-            "anchors": self.anchors.state_dict(),
-            "history": [asdict(r) for r in result.history],
-            "best": [result.best_epoch, result.best_uar],
-            "best_confusion": (
-                None if result.best_metrics is None else result.best_metrics.confusion.tolist()
-            ),
-            "config": asdict(self.config),
-        }
-        tmp = self.out_dir / f".{STATE_FILE}.tmp"
-        torch.save(state, tmp)
-        os.replace(tmp, self.out_dir / STATE_FILE)
-
-    def _load_state(self) -> tuple[int, TrainResult]:
-        state = torch.load(self.out_dir / STATE_FILE, map_location=self.device, weights_only=True)
-        saved = state.get("config", {})
-        changed = sorted(k for k, v in asdict(self.config).items() if saved.get(k) != v)
-        if changed:
-            raise InputError(
-                f"{self.out_dir / STATE_FILE} was written with other settings ("
-                + ", ".join(
-                    f"{k}: {saved.get(k)!r} then, {getattr(self.config, k)!r} now" for k in changed
-                )
-                + "); resume with the same options, or train into a new --out folder."
-            )
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        assert self.scheduler is not None
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
-        self.anchors.load_state_dict(state["anchors"])
-        confusion = state.get("best_confusion")
-        result = TrainResult(
-            [EpochRecord(**r) for r in state["history"]],
-            int(state["best"][0]),
-            float(state["best"][1]),
-            None if confusion is None else metrics_from_confusion(np.asarray(confusion)),
-        )
-        return int(state["epoch"]), result
-
-
-def _warmup_cosine(step: int, warmup: int, total: int) -> float:
-    if warmup > 0 and step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
-
-def _epoch_size(labels: np.ndarray, num_classes: int, oversample: bool) -> int:
-    if not oversample:
-        return len(labels)
-    counts = np.bincount(labels, minlength=num_classes)
-    return int((counts > 0).sum() * counts.max())
-
-
-def _epoch_order(
-    labels: np.ndarray, num_classes: int, oversample: bool, rng: np.random.Generator
-) -> np.ndarray:
-    """A shuffled epoch; with `oversample`, every class drawn as often as the largest."""
-    if not oversample:
-        return rng.permutation(len(labels))
-    counts = np.bincount(labels, minlength=num_classes)
-    target = counts.max()
-    rows = []
-    for c in range(num_classes):
-        members = np.flatnonzero(labels == c)
-        if len(members):
-            rows.append(
-                members[rng.integers(0, len(members), target)] if len(members) < target else members
-            )
-    return rng.permutation(np.concatenate(rows))
+__all__ = [
+    "LANDMARK_CACHE_BYTES",
+    "STATE_FILE",
+    "ClipSet",
+    "EpochRecord",
+    "TrainConfig",
+    "TrainResult",
+    "Trainer",
+]
