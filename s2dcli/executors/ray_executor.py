@@ -15,12 +15,12 @@ A worker that dies (process killed, out of memory, node lost) is replaced and it
 to the next free worker; results come only from tasks that returned, each video's once. A
 video that took down `max_attempts` workers is recorded as failed instead of being retried
 forever. Video paths are sent as absolute paths: every node must see them at the same place.
+Joining the cluster and sizing the workers are in `ray_cluster`.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,8 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from s2dcli import __version__
-from s2dcli.errors import InputError, RayClusterError, S2DError
-from s2dcli.executors import RAY_INSTALL
+from s2dcli.errors import RayClusterError, S2DError
+from s2dcli.executors.ray_cluster import (
+    WorkerPlan,
+    absolute_files,
+    connect,
+    import_ray,
+    plan_workers,
+)
 from s2dcli.executors.ray_worker import ADDITIVE_STATS, VideoOutcome, VideoWorker, WorkerInfo
 from s2dcli.executors.schedule import Schedule
 from s2dcli.pipeline.run import PipelineStats, VideoResult
@@ -37,121 +43,6 @@ from s2dcli.pipeline.run import PipelineStats, VideoResult
 log = logging.getLogger("s2d.ray")
 
 POLL_S = 0.5  # longest wait for Ray before looking at Ctrl-C and timeouts again
-
-
-@dataclass(frozen=True)
-class WorkerPlan:
-    """How many workers, with which resources and device.
-
-    Attributes:
-        count: workers to start.
-        num_cpus: CPU cores each (torch and detector threads).
-        num_gpus: GPUs each (0: CPU workers; fractions share a GPU).
-        device: the `--device` each worker uses (cuda with GPUs, else cpu).
-    """
-
-    count: int
-    num_cpus: int
-    num_gpus: float
-    device: str
-
-
-def plan_workers(resources: dict[str, float], options: object) -> WorkerPlan:
-    """The workers for a cluster with `resources` (`ray.cluster_resources()`).
-
-    Without `gpus_per_worker`, a cluster with GPUs gets one worker per GPU (unless the device
-    is cpu) and a CPU-only one CPU workers; without `ray_workers`, as many as fit now.
-    """
-    cluster_cpus = float(resources.get("CPU", 0.0))
-    cluster_gpus = float(resources.get("GPU", 0.0))
-    device = str(getattr(options, "device", "auto")).strip().lower()
-    gpus = getattr(options, "gpus_per_worker", None)
-    if gpus is None:
-        gpus = 1.0 if cluster_gpus >= 1 and device != "cpu" else 0.0
-    gpus = float(gpus)
-    if device == "cpu" and gpus > 0:
-        raise InputError(
-            f"--device cpu with --gpus-per-worker {gpus:g} would hold GPUs "
-            "unused; use --gpus-per-worker 0."
-        )
-    cpus = getattr(options, "cpus_per_worker", None)
-    if cpus is None:
-        per_gpu = cluster_cpus * gpus / cluster_gpus if gpus > 0 and cluster_gpus > 0 else 1
-        cpus = max(1, min(8, int(per_gpu)))
-    count = getattr(options, "ray_workers", None)
-    if count is None:
-        count = int(cluster_gpus // gpus) if gpus > 0 else int(cluster_cpus // cpus)
-        if count < 1:
-            need = f"{gpus:g} GPU" if gpus > 0 else f"{cpus} CPU"
-            hint = (
-                " Use --gpus-per-worker 0 for CPU workers."
-                if gpus > 0 and not cluster_gpus
-                else " Lower --cpus-per-worker or --gpus-per-worker, or give --ray-workers"
-                " to wait for the cluster to grow."
-            )
-            raise RayClusterError(
-                f"The Ray cluster has {cluster_cpus:g} CPU and {cluster_gpus:g} GPU; a worker "
-                f"needs {need}, so none fit.{hint}"
-            )
-    return WorkerPlan(int(count), int(cpus), gpus, "cuda" if gpus > 0 else "cpu")
-
-
-def absolute_files(options: object) -> dict[str, str]:
-    """The weights and config options that name files here, as absolute paths (workers on
-    other nodes have other working folders; registry names and URLs are left alone)."""
-    out = {}
-    for name in ("weights", "model_config", "landmark_weights"):
-        value = getattr(options, name, None)
-        if value and "://" not in value and Path(value).exists():
-            out[name] = str(Path(value).absolute())
-    return out
-
-
-def import_ray() -> Any:
-    """The `ray` module, or an `InputError` saying how to install it."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise InputError(
-            f"--executor ray needs Ray, which is not installed: {RAY_INSTALL}."
-        ) from exc
-    return ray
-
-
-def connect(ray: Any, address: str | None) -> bool:
-    """Join the cluster at `address` (auto, HOST:PORT, ray://...), or start a local one when
-    None and no `RAY_ADDRESS` is set; True when this call started Ray (and must stop it)."""
-    if ray.is_initialized():
-        return False
-    if address and address != "auto" and "://" not in address:
-        _probe(address)  # Ray itself would retry an unreachable address for minutes
-    try:
-        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
-    except (ConnectionError, ValueError, RuntimeError) as exc:
-        where = f"at {address!r}" if address else "(RAY_ADDRESS or a new local instance)"
-        raise RayClusterError(
-            f"Cannot connect to the Ray cluster {where}: {str(exc).rstrip('.')}. Start one "
-            "with `ray start --head`, then pass --ray-address auto on its nodes (HOST:PORT "
-            "elsewhere)."
-        ) from exc
-    return True
-
-
-def _probe(address: str, timeout_s: float = 10.0) -> None:
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s):
-            pass
-    except ValueError:
-        raise InputError(
-            f"Invalid --ray-address {address!r}: use auto, HOST:PORT (the head "
-            "node's GCS port, 6379 by default) or ray://HOST:10001."
-        ) from None
-    except OSError as exc:
-        raise RayClusterError(
-            f"Cannot reach the Ray cluster at {address!r} ({exc.strerror or exc}). Start it "
-            "with `ray start --head` on the head node, or check the address and port."
-        ) from exc
 
 
 @dataclass
@@ -476,3 +367,14 @@ class _Lost(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+__all__ = [
+    "RayCounters",
+    "RayExecutor",
+    "WorkerPlan",
+    "absolute_files",
+    "connect",
+    "import_ray",
+    "plan_workers",
+]
