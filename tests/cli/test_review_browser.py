@@ -1,10 +1,9 @@
 """The review page in a real headless Chromium, opened from the file system: every card renders,
 a label can be chosen and saved as a CSV download, and a hostile video name stays text.
 
-Chromium and its driver come from Debian's packages (`apt-get install chromium
-chromium-driver`; `.ci/run` installs them). The test starts `chromedriver` itself and speaks
-the W3C WebDriver protocol to it over HTTP with the standard library (no Selenium, so nothing
-is ever downloaded). Without them the test is skipped, unless `S2D_REQUIRE_BROWSER=1`.
+The browser is driven by `tests.browser.WebDriver` (Debian's chromium and chromium-driver,
+plain W3C WebDriver over HTTP); without them the test is skipped, unless
+`S2D_REQUIRE_BROWSER=1`.
 """
 
 from __future__ import annotations
@@ -12,155 +11,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
-import socket
-import subprocess
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from s2dcli.review import ReviewOptions, review
 from s2dcli.review.labelfile import LABEL_COLUMNS
+from tests.browser import ELEMENT, WebDriver, browser_paths
 from tests.cli.review_media import face_video, fake_results
 
 HOSTILE = "<img src=x onerror=alert(1)>.mp4"
-ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1280,900",
-]
-
-
-def _find(*names: str) -> str | None:
-    for name in names:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-class WebDriver:
-    """The few W3C WebDriver commands the test needs, over plain HTTP."""
-
-    def __init__(self, driver: str, browser: str, profile: Path, downloads: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.base = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(
-            [driver, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        self.session = None
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if self._call("GET", "/status")["ready"]:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            if time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError("chromedriver did not start")
-            time.sleep(0.1)
-        options = {
-            "binary": browser,
-            "args": [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"],
-            "prefs": {
-                "download.default_directory": str(downloads),
-                "download.prompt_for_download": False,
-            },
-        }
-        caps = {
-            "capabilities": {
-                "alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}
-            }
-        }
-        self.session = self._call("POST", "/session", caps)["sessionId"]
-        self.cdp(
-            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
-        )
-
-    def _call(self, method: str, path: str, body: object = None) -> object:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.base + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return json.loads(response.read())["value"]
-        except urllib.error.HTTPError as exc:
-            value = json.loads(exc.read()).get("value", {})
-            raise DriverError(value.get("error", ""), value.get("message", "")) from None
-
-    def cmd(self, method: str, path: str, body: object = None) -> object:
-        return self._call(method, f"/session/{self.session}{path}", body)
-
-    def cdp(self, command: str, params: dict) -> object:
-        return self.cmd("POST", "/goog/cdp/execute", {"cmd": command, "params": params})
-
-    def js(self, script: str, *args: object) -> object:
-        return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)})
-
-    def find(self, css: str) -> str:
-        found = self.cmd("POST", "/element", {"using": "css selector", "value": css})
-        assert isinstance(found, dict) and ELEMENT in found, found
-        return found[ELEMENT]
-
-    def click(self, css: str) -> None:
-        element = self.find(css)
-        self.js("arguments[0].scrollIntoView({block: 'center'});", {ELEMENT: element})
-        self.cmd("POST", f"/element/{element}/click", {})
-
-    def alert_open(self) -> bool:
-        try:
-            self.cmd("GET", "/alert/text")
-            return True
-        except DriverError as exc:
-            if exc.error == "no such alert":
-                return False
-            raise
-
-    def close(self) -> None:
-        try:
-            if self.session is not None:
-                self._call("DELETE", f"/session/{self.session}")
-        finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-class DriverError(Exception):
-    def __init__(self, error: str, message: str) -> None:
-        super().__init__(f"{error}: {message}")
-        self.error = error
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    chromium = _find("chromium", "chromium-browser")
-    driver = _find("chromedriver")
-    if chromium is None or driver is None:
-        if os.environ.get("S2D_REQUIRE_BROWSER") == "1":
-            pytest.fail("S2D_REQUIRE_BROWSER=1 but Chromium or chromedriver is not installed")
-        pytest.skip(
-            "Chromium and chromedriver are not installed (Debian: apt-get install "
-            "chromium chromium-driver)"
-        )
+    chromium, driver = browser_paths()
     root = tmp_path_factory.mktemp("browser")
     downloads = root / "downloads"
     downloads.mkdir()
