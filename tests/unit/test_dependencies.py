@@ -40,6 +40,7 @@ RUNTIME_ONLY = {
     "(faces/mtcnn.py finds them through importlib.metadata); nothing imports it",
     "pytest-timeout": "a pytest plugin, loaded by pytest itself (the `timeout` ini option)",
     "ruff": "a command-line tool (`ruff check`, `ruff format --check`), never imported",
+    "mypy": "a command-line tool (`mypy` checks s2dcli/ and engine/ in CI), never imported",
 }
 
 # Imports of the tests and benchmarks that no extra installs, each with the reason.
