@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.faces_media
 
-from s2dcli.annotator import AnnotateOptions
+from s2dcli.config import AnnotateConfig
 from s2dcli.executors import open_executor
 from s2dcli.executors.ray_executor import RayExecutor
 from s2dcli.faces.whole_frame import WHOLE_FRAME, is_whole_frame
@@ -75,7 +75,7 @@ def model_files(kind: str, folder: Path) -> dict[str, str]:
     return {"weights": str(weights), "landmark_weights": str(landmarks)}
 
 
-def timed_run(paths: list[Path], options: AnnotateOptions) -> tuple[dict[str, float], list]:
+def timed_run(paths: list[Path], options: AnnotateConfig) -> tuple[dict[str, float], list]:
     """Start the executor (timed), wait until all its workers loaded, then time the videos."""
     started = time.perf_counter()
     executor = open_executor(options)
@@ -133,22 +133,15 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="s2d-bench-ray-"))
     videos = tmp / "videos"
     make_videos(videos, args.videos, args.seconds, args.faces)
-    base = AnnotateOptions(
-        **model_files(args.model, tmp), labels="dfew", faces=args.faces, device="cpu"
+    base = AnnotateConfig.from_kwargs(
+        **model_files(args.model, tmp), classes="dfew", faces=args.faces, device="cpu"
     )
     runs = [] if args.no_local else [("local", base)]
     for count in (int(c) for c in args.workers.split(",")):
         runs.append(
             (
                 f"ray x{count}",
-                AnnotateOptions(
-                    **{
-                        **base.__dict__,
-                        "executor": "ray",
-                        "ray_workers": count,
-                        "cpus_per_worker": 1,
-                    }
-                ),
+                base.replace(executor="ray", ray_workers=count, cpus_per_worker=1),
             )
         )
     ray.init(num_cpus=args.cpus, include_dashboard=False, logging_level=logging.WARNING)

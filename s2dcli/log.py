@@ -9,11 +9,12 @@ from s2dcli.errors import CheckpointWarning
 
 
 def setup_logging(verbosity: int = 0, quiet: bool = False) -> None:
-    """WARNING by default, INFO with -v, DEBUG with -vv, ERROR with --quiet; to stderr."""
+    """WARNING by default, DEBUG with -v, ERROR with --quiet; to stderr."""
+    level = logging.WARNING
     if quiet:
         level = logging.ERROR
-    else:
-        level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    elif verbosity > 0:
+        level = logging.DEBUG
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root = logging.getLogger("s2d")

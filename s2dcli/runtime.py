@@ -1,9 +1,9 @@
-"""Turning options into a ready engine: weights, class names, device, detector.
+"""Turning options into a ready pipeline: weights, class names, device, detector.
 
-`load_runtime(options)` resolves the S2D and landmark weights (a registry name, a path, an
+`load_runtime(config)` resolves the S2D and landmark weights (a registry name, a path, an
 https:// URL or hf:// address; offline when asked), picks the class names, moves the model to
 the device, creates the face detector once in the calling thread (so a missing detector fails
-the run at once, not every video), and builds the `Engine`. Its `fingerprint` names what makes
+the run at once, not every video), and builds the `Pipeline`. Its `fingerprint` names what makes
 results comparable between runs (`--resume` refuses to mix runs whose fingerprints differ).
 """
 
@@ -14,30 +14,36 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from s2dcli.errors import DeviceError, InputError
 from s2dcli.models.config import S2DConfig
+
+if TYPE_CHECKING:
+    from s2dcli.config import AnnotateConfig
+    from s2dcli.faces.types import FaceDetector
+    from s2dcli.pipeline import DetectorPool, Pipeline
 
 log = logging.getLogger("s2d.annotate")
 
 
 @dataclass
 class Runtime:
-    """A loaded model, detector and engine, with what they are."""
+    """A loaded model and detector in their `Pipeline`, with what they are."""
 
-    engine: object
+    pipeline: Pipeline
     classes: list[str]
     model_name: str
     fingerprint: dict[str, object]
     details: dict[str, object] = field(default_factory=dict)
-    _closers: list[object] = field(default_factory=list)
+    detectors: DetectorPool | None = None
 
     def describe(self) -> dict[str, object]:
         return dict(self.details)
 
     def close(self) -> None:
-        for closer in self._closers:
-            closer.close()  # type: ignore[attr-defined]
+        if self.detectors is not None:
+            self.detectors.close()
 
 
 def local_weights(spec: str, offline: bool) -> tuple[Path, str]:
@@ -67,7 +73,7 @@ def class_names(
             names = list(LABEL_SETS[key])
         else:
             names = [n.strip() for n in labels.split(",") if n.strip()]
-        origin = f"--labels {labels!r}"
+        origin = f"--classes {labels!r}"
     else:
         sidecar = sidecar_path(weights_path)
         if sidecar.exists():
@@ -84,72 +90,70 @@ def class_names(
     if names is None:
         log.warning(
             "The weights do not name their classes; using class_0..class_%d. Pass "
-            "--labels dfew|ferv39k|mafw or --labels name1,name2,... to name them.",
+            "--classes dfew|ferv39k|mafw or --classes name1,name2,... to name them.",
             num_classes - 1,
         )
         return [f"class_{i}" for i in range(num_classes)]
     if len(names) != num_classes:
         raise InputError(
             f"{origin} gives {len(names)} class names but the model has "
-            f"{num_classes} outputs; pass --labels with {num_classes} names."
+            f"{num_classes} outputs; pass --classes with {num_classes} names."
         )
     if len(set(names)) != len(names):
         raise InputError(f"{origin}: class names must be distinct, got {names}.")
     return names
 
 
-def load_runtime(options: object) -> Runtime:
-    """Everything `annotate` needs, from `AnnotateOptions`."""
+def load_runtime(config: AnnotateConfig) -> Runtime:
+    """Everything `annotate` needs, from the run's (checked) options."""
     import torch
 
     from engine.device import DeviceUnavailableError, autocast_dtype, resolve_device
     from s2dcli.clips import ClipConfig
-    from s2dcli.faces import TrackerConfig, create_detector
+    from s2dcli.faces import TrackerConfig, create_detector, is_whole_frame
     from s2dcli.models import load_landmarks, load_s2d
-    from s2dcli.pipeline import Classifier, DetectorPool, Engine, EngineOptions, ScanOptions
+    from s2dcli.pipeline import (
+        Classifier,
+        DetectorPool,
+        FaceClipOptions,
+        Pipeline,
+        PipelineOptions,
+    )
     from s2dcli.weights.cache import sha256_file
 
-    o = options
+    model_options, faces, clips = config.model, config.faces, config.clips
     try:
-        device = resolve_device(o.device)  # type: ignore[attr-defined]
-        dtype = autocast_dtype(device, o.precision)  # type: ignore[attr-defined]
+        device = resolve_device(config.device.device)
+        dtype = autocast_dtype(device, config.device.precision)
     except DeviceUnavailableError as exc:
         raise DeviceError(str(exc)) from exc
-    config = None
-    if o.model_config:  # type: ignore[attr-defined]
-        config = S2DConfig.from_json(o.model_config)  # type: ignore[attr-defined]
-    spec = o.weights or o.model  # type: ignore[attr-defined]
-    weights_path, model_name = local_weights(spec, o.offline)  # type: ignore[attr-defined]
-    registry_name = None if o.weights else o.model  # type: ignore[attr-defined]
-    landmark_spec = o.landmark_weights or "landmarks"  # type: ignore[attr-defined]
-    landmark_path, _ = local_weights(landmark_spec, o.offline)  # type: ignore[attr-defined]
-    model = load_s2d(weights_path, config)
+    s2d_config = None
+    if model_options.model_config:
+        s2d_config = S2DConfig.from_json(model_options.model_config)
+    weights_path, model_name = local_weights(model_options.spec, model_options.offline)
+    registry_name = None if model_options.weights else model_options.model
+    landmark_spec = model_options.landmark_weights or "landmarks"
+    landmark_path, _ = local_weights(landmark_spec, model_options.offline)
+    model = load_s2d(weights_path, s2d_config)
     landmarks = load_landmarks(landmark_path)
     classes = class_names(
-        o.labels,
-        weights_path,
-        registry_name,  # type: ignore[attr-defined]
-        model.config.num_classes,
+        model_options.classes, weights_path, registry_name, model.config.num_classes
     )
     classifier = Classifier(
-        model,
-        landmarks,
-        device,
-        o.precision,  # type: ignore[attr-defined]
-        compile=o.compile,
-    )  # type: ignore[attr-defined]
+        model, landmarks, device, config.device.precision, compile=config.device.compile
+    )
 
-    whole_frame = str(o.faces).strip().lower() == "none"  # type: ignore[attr-defined]
-    workers = max(1, int(o.workers))  # type: ignore[attr-defined]
+    whole_frame = is_whole_frame(faces.faces)
+    workers = config.executor.workers
     pool = None
     if not whole_frame:
         threads = max(1, (os.cpu_count() or 2) // workers)
         detector_device = "cuda" if device.type == "cuda" else "cpu"
 
-        def make_detector():
+        def make_detector() -> FaceDetector:
             return create_detector(
-                o.faces,
-                min_face=o.min_face,  # type: ignore[attr-defined]
+                faces.faces,
+                min_face=faces.min_face,
                 device=detector_device,
                 threads=threads,
                 download=True,
@@ -157,21 +161,23 @@ def load_runtime(options: object) -> Runtime:
 
         pool = DetectorPool(make_detector)
         pool.release(pool.acquire())  # fail now, not on every video
-    scan = ScanOptions(
+    scan = FaceClipOptions(
         clips=ClipConfig(
-            clip_seconds=o.clip_seconds,  # type: ignore[attr-defined]
-            stride_seconds=o.stride_seconds,  # type: ignore[attr-defined]
+            clip_seconds=clips.clip_seconds,
+            stride_seconds=clips.stride_seconds,
             num_frames=model.config.num_frames,
             # face-crop collections: even a clip shorter than 0.5 s is the input
             min_seconds=0.0 if whole_frame else ClipConfig.min_seconds,
         ),
-        tracker=TrackerConfig(min_face=o.min_face),  # type: ignore[attr-defined]
-        detect_every=o.detect_every,  # type: ignore[attr-defined]
+        tracker=TrackerConfig(min_face=faces.min_face),
+        detect_every=faces.detect_every,
         crop_size=model.config.img_size,
         whole_frame=whole_frame,
     )
-    batch_size = o.batch_size or (32 if device.type == "cuda" else 8)  # type: ignore[attr-defined]
-    engine = Engine(classifier, pool, scan, EngineOptions(batch_size=batch_size, workers=workers))
+    batch_size = config.device.batch_size_for(device.type)
+    pipeline = Pipeline(
+        classifier, pool, scan, PipelineOptions(batch_size=batch_size, workers=workers)
+    )
     weights_sha = sha256_file(weights_path)
     landmarks_sha = sha256_file(landmark_path)
     detector_name = "none" if pool is None else pool.describe()
@@ -181,10 +187,10 @@ def load_runtime(options: object) -> Runtime:
         "model_config": model.config.to_dict(),
         "classes": classes,
         "faces": detector_name,
-        "detect_every": o.detect_every,  # type: ignore[attr-defined]
-        "clip_seconds": o.clip_seconds,  # type: ignore[attr-defined]
-        "stride_seconds": o.stride_seconds,  # type: ignore[attr-defined]
-        "min_face": o.min_face,  # type: ignore[attr-defined]
+        "detect_every": faces.detect_every,
+        "clip_seconds": clips.clip_seconds,
+        "stride_seconds": clips.stride_seconds,
+        "min_face": faces.min_face,
         "device_type": device.type,
         "precision": str(dtype).replace("torch.", "") if dtype is not None else "float32",
     }
@@ -197,5 +203,4 @@ def load_runtime(options: object) -> Runtime:
         "workers": workers,
         **fingerprint,
     }
-    closers = [pool] if pool is not None else []
-    return Runtime(engine, classes, model_name, fingerprint, details, closers)
+    return Runtime(pipeline, classes, model_name, fingerprint, details, pool)

@@ -4,7 +4,7 @@
     ray     a Ray cluster: one model-holding worker per GPU (or CPU workers), one video per
             task, results streamed back and written by this process in input order
 
-Both feed the same writer in `s2dcli.annotator`, so outputs, journal, `--resume`, failure
+Both feed the same writer (`s2dcli.write`), so outputs, journal, `--resume`, failure
 rows and progress are the same, and so are the bytes of the final files. Ray is an optional
 extra (`pip install "s2dcli[ray]"`) and is imported only when `executor="ray"`.
 """
@@ -13,42 +13,51 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from typing import TYPE_CHECKING
 
+from s2dcli.config import EXECUTORS
 from s2dcli.errors import InputError
 from s2dcli.executors.base import Executor
 
-EXECUTORS = ("local", "ray")
+if TYPE_CHECKING:
+    from s2dcli.config import AnnotateConfig
+
 RAY_INSTALL = 'pip install "s2dcli[ray]"'
-_RAY_FIELDS = ("ray_address", "ray_workers", "gpus_per_worker", "cpus_per_worker")
 
 
-def check_executor(options: object) -> None:
+def check_executor(config: AnnotateConfig) -> None:
     """Refuse executor options that cannot work, before anything loads (no Ray import).
 
     Raises:
         InputError: an unknown executor, Ray options without `executor="ray"`, a device a
             Ray worker cannot use, negative resources, or Ray not installed.
     """
-    name = str(getattr(options, "executor", "local")).strip().lower()
+    options = config.executor
+    name = options.executor.strip().lower()
     if name not in EXECUTORS:
         raise InputError(f"Unknown --executor {name!r}: use local or ray.")
-    given = [f for f in _RAY_FIELDS if getattr(options, f, None) is not None]
+    ray_fields = {
+        "ray_address": options.ray_address,
+        "ray_workers": options.ray_workers,
+        "gpus_per_worker": options.gpus_per_worker,
+        "cpus_per_worker": options.cpus_per_worker,
+    }
+    given = [f for f, value in ray_fields.items() if value is not None]
     if name == "local":
         if given:
             flags = ", ".join("--" + f.replace("_", "-") for f in given)
             verb = "applies" if len(given) == 1 else "apply"
             raise InputError(f"{flags} {verb} only with --executor ray.")
         return
-    workers = getattr(options, "ray_workers", None)
-    if workers is not None and workers < 1:
-        raise InputError(f"--ray-workers must be at least 1, got {workers}.")
-    gpus = getattr(options, "gpus_per_worker", None)
+    if options.ray_workers is not None and options.ray_workers < 1:
+        raise InputError(f"--ray-workers must be at least 1, got {options.ray_workers}.")
+    gpus = options.gpus_per_worker
     if gpus is not None and gpus < 0:
         raise InputError(f"--gpus-per-worker must be 0 or more, got {gpus}.")
-    cpus = getattr(options, "cpus_per_worker", None)
+    cpus = options.cpus_per_worker
     if cpus is not None and cpus < 1:
         raise InputError(f"--cpus-per-worker must be at least 1, got {cpus}.")
-    device = str(getattr(options, "device", "auto")).strip().lower()
+    device = config.device.device.strip().lower()
     if re.fullmatch(r"cuda:\d+", device):
         raise InputError(
             f"--device {device} does not fit --executor ray: each Ray worker uses "
@@ -63,23 +72,23 @@ def check_executor(options: object) -> None:
         raise InputError(f"--executor ray needs Ray, which is not installed: {RAY_INSTALL}.")
 
 
-def open_executor(options: object, keep_tracks: bool = False) -> Executor:
-    """The executor `options.executor` names, loaded and ready.
+def open_executor(config: AnnotateConfig, keep_tracks: bool = False) -> Executor:
+    """The executor `config.executor.executor` names, loaded and ready (the options were
+    checked by `s2dcli.resolve`).
 
     Args:
-        options: `AnnotateOptions`.
+        config: the run's options.
         keep_tracks: results keep their face tracks (for overlays); Ray workers otherwise
             leave them out to send less.
     """
-    check_executor(options)
-    if str(getattr(options, "executor", "local")).strip().lower() == "ray":
+    if config.executor.executor.strip().lower() == "ray":
         from s2dcli.executors.ray_executor import RayExecutor
 
-        return RayExecutor(options, keep_tracks=keep_tracks)
+        return RayExecutor(config, keep_tracks=keep_tracks)
     from s2dcli.executors.local import LocalExecutor
     from s2dcli.runtime import load_runtime
 
-    return LocalExecutor(load_runtime(options))
+    return LocalExecutor(load_runtime(config))
 
 
 __all__ = ["EXECUTORS", "RAY_INSTALL", "Executor", "check_executor", "open_executor"]

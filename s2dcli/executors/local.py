@@ -1,4 +1,4 @@
-"""`--executor local` (the default): the engine in this process, as it always ran."""
+"""`--executor local` (the default): the pipeline in this process."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ class LocalExecutor:
         self.fingerprint = runtime.fingerprint
 
     def run(self, paths: Sequence[Path]) -> Iterator[VideoResult]:
-        return self.runtime.engine.run(paths)  # type: ignore[attr-defined,no-any-return]
+        return self.runtime.pipeline.run(paths)
 
     def stage_timings(self) -> dict[str, float | int]:
-        return self.runtime.engine.stats.as_dict()  # type: ignore[attr-defined,no-any-return]
+        return self.runtime.pipeline.stats.as_dict()
 
     def describe(self) -> dict[str, object]:
         return {"executor": "local", **self.runtime.describe()}

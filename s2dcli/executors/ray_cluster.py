@@ -13,10 +13,13 @@ import logging
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s2dcli.errors import InputError, RayClusterError
 from s2dcli.executors import RAY_INSTALL
+
+if TYPE_CHECKING:
+    from s2dcli.config import AnnotateConfig
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class WorkerPlan:
     device: str
 
 
-def plan_workers(resources: dict[str, float], options: object) -> WorkerPlan:
+def plan_workers(resources: dict[str, float], config: AnnotateConfig) -> WorkerPlan:
     """The workers for a cluster with `resources` (`ray.cluster_resources()`).
 
     Without `gpus_per_worker`, a cluster with GPUs gets one worker per GPU (unless the device
@@ -44,8 +47,9 @@ def plan_workers(resources: dict[str, float], options: object) -> WorkerPlan:
     """
     cluster_cpus = float(resources.get("CPU", 0.0))
     cluster_gpus = float(resources.get("GPU", 0.0))
-    device = str(getattr(options, "device", "auto")).strip().lower()
-    gpus = getattr(options, "gpus_per_worker", None)
+    options = config.executor
+    device = config.device.device.strip().lower()
+    gpus = options.gpus_per_worker
     if gpus is None:
         gpus = 1.0 if cluster_gpus >= 1 and device != "cpu" else 0.0
     gpus = float(gpus)
@@ -54,11 +58,11 @@ def plan_workers(resources: dict[str, float], options: object) -> WorkerPlan:
             f"--device cpu with --gpus-per-worker {gpus:g} would hold GPUs "
             "unused; use --gpus-per-worker 0."
         )
-    cpus = getattr(options, "cpus_per_worker", None)
+    cpus = options.cpus_per_worker
     if cpus is None:
         per_gpu = cluster_cpus * gpus / cluster_gpus if gpus > 0 and cluster_gpus > 0 else 1
         cpus = max(1, min(8, int(per_gpu)))
-    count = getattr(options, "ray_workers", None)
+    count = options.ray_workers
     if count is None:
         count = int(cluster_gpus // gpus) if gpus > 0 else int(cluster_cpus // cpus)
         if count < 1:
@@ -76,12 +80,17 @@ def plan_workers(resources: dict[str, float], options: object) -> WorkerPlan:
     return WorkerPlan(int(count), int(cpus), gpus, "cuda" if gpus > 0 else "cpu")
 
 
-def absolute_files(options: object) -> dict[str, str]:
+def absolute_files(config: AnnotateConfig) -> dict[str, str]:
     """The weights and config options that name files here, as absolute paths (workers on
     other nodes have other working folders; registry names and URLs are left alone)."""
+    model = config.model
+    files = {
+        "weights": model.weights,
+        "model_config": model.model_config,
+        "landmark_weights": model.landmark_weights,
+    }
     out = {}
-    for name in ("weights", "model_config", "landmark_weights"):
-        value = getattr(options, name, None)
+    for name, value in files.items():
         if value and "://" not in value and Path(value).exists():
             out[name] = str(Path(value).absolute())
     return out

@@ -4,7 +4,7 @@
       Schedule: next video, retries, order  ->  VideoWorker (1 GPU, or N CPUs) x workers
       results in input order -> the writer  <-  one VideoOutcome per task
 
-Each worker builds the runtime from the run's `AnnotateOptions` (so the weights must be
+Each worker builds the runtime from the run's `AnnotateConfig` (so the weights must be
 reachable from every node: a shared `S2D_HOME`, or paths on a shared file system) and runs
 one video per task; a worker is given its next video as soon as it returns one. The first
 worker loads alone, so a download into a shared cache happens once and a bad option fails
@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s2dcli import __version__
 from s2dcli.errors import RayClusterError, S2DError
@@ -39,6 +39,9 @@ from s2dcli.executors.ray_cluster import (
 from s2dcli.executors.ray_worker import ADDITIVE_STATS, VideoOutcome, VideoWorker, WorkerInfo
 from s2dcli.executors.schedule import Schedule
 from s2dcli.pipeline.run import PipelineStats, VideoResult
+
+if TYPE_CHECKING:
+    from s2dcli.config import AnnotateConfig
 
 log = logging.getLogger("s2d.ray")
 
@@ -80,8 +83,7 @@ class RayExecutor:
     """The `Executor` that runs on a Ray cluster (see the module docstring).
 
     Args:
-        options: the run's `AnnotateOptions` (`ray_address`, `ray_workers`,
-            `gpus_per_worker`, `cpus_per_worker` among them).
+        config: the run's options (`config.executor` says where and how many workers).
         keep_tracks: results carry their face tracks (for overlays).
         max_attempts: workers a video may take down before it is recorded as failed.
         start_timeout_s: longest time with no worker ready (starting, or replacing dead ones)
@@ -90,17 +92,17 @@ class RayExecutor:
 
     def __init__(
         self,
-        options: object,
+        config: AnnotateConfig,
         keep_tracks: bool = False,
         max_attempts: int = 3,
         start_timeout_s: float = 600.0,
     ) -> None:
         self._ray = import_ray()
-        self._options = options
+        self._config = config
         self._keep_tracks = keep_tracks
         self.max_attempts = max_attempts
         self.start_timeout_s = start_timeout_s
-        self._address = getattr(options, "ray_address", None)
+        self._address = config.executor.ray_address
         self._started_ray = connect(self._ray, self._address)
         self._workers: list[_Worker] = []
         self._serial = 0
@@ -109,10 +111,8 @@ class RayExecutor:
         self.counters = RayCounters()
         self._stats = PipelineStats()
         try:
-            self.plan = plan_workers(self._ray.cluster_resources(), options)
-            self._worker_options = replace(  # type: ignore[type-var]
-                options, device=self.plan.device, **absolute_files(options)
-            )
+            self.plan = plan_workers(self._ray.cluster_resources(), config)
+            self._worker_config = config.replace(device=self.plan.device, **absolute_files(config))
             self._actor = self._ray.remote(VideoWorker).options(
                 num_cpus=self.plan.num_cpus,
                 num_gpus=self.plan.num_gpus,
@@ -219,7 +219,7 @@ class RayExecutor:
     def _spawn(self, setup: bool) -> _Worker:
         self._serial += 1
         handle = self._actor.remote(
-            self._worker_options,
+            self._worker_config,
             self.plan.num_cpus,
             self._keep_tracks,
             logging.getLogger("s2d").getEffectiveLevel(),

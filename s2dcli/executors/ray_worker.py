@@ -12,9 +12,15 @@ import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from s2dcli import __version__
+from s2dcli.config import ExecutorOptions
 from s2dcli.pipeline.run import PipelineStats, VideoResult
+
+if TYPE_CHECKING:
+    from s2dcli.config import AnnotateConfig
+    from s2dcli.runtime import Runtime
 
 # PipelineStats fields that add up over videos (the others are a maximum or a start time).
 ADDITIVE_STATS = tuple(
@@ -53,26 +59,30 @@ class VideoOutcome:
 
 
 class VideoWorker:
-    """Builds the runtime from `AnnotateOptions` and processes videos one at a time.
+    """Builds the runtime from the run's config and processes videos one at a time.
 
     Args:
-        options: the run's `AnnotateOptions`, with the device this worker should use.
+        config: the run's options, with the device this worker should use.
         threads: CPU cores Ray gives this worker (torch and the detector use that many).
         keep_tracks: send face tracks back (for overlays); otherwise they are left out.
         log_level: the level of the `s2d` loggers (Ray shows the worker's log on the driver).
     """
 
     def __init__(
-        self, options: object, threads: int, keep_tracks: bool, log_level: int = logging.WARNING
+        self,
+        config: AnnotateConfig,
+        threads: int,
+        keep_tracks: bool,
+        log_level: int = logging.WARNING,
     ) -> None:
         import torch  # import while Ray starts the process, before `setup` is asked for
 
         logging.getLogger("s2d").setLevel(log_level)  # the driver's -q / -v
         torch.set_num_threads(max(1, threads))
-        self._options = options
+        self._config = config
         self._threads = max(1, threads)
         self._keep_tracks = keep_tracks
-        self._runtime: object | None = None
+        self._runtime: Runtime | None = None
 
     def setup(self) -> WorkerInfo:
         """Load the model, detector and engine (user errors come back as `S2DError`s)."""
@@ -83,16 +93,8 @@ class VideoWorker:
         # load_runtime gives each of `workers` concurrent scans cpu_count // workers detector
         # threads; this process scans one video at a time on `threads` cores.
         share = max(1, (os.cpu_count() or self._threads) // self._threads)
-        options = replace(
-            self._options,
-            workers=share,
-            executor="local",  # type: ignore[type-var]
-            ray_address=None,
-            ray_workers=None,
-            gpus_per_worker=None,
-            cpus_per_worker=None,
-        )
-        runtime = load_runtime(options)
+        local = ExecutorOptions(executor="local", workers=share)
+        runtime = load_runtime(dataclasses.replace(self._config, executor=local))
         self._runtime = runtime
         details = runtime.describe()
         details.pop("workers", None)
@@ -110,7 +112,7 @@ class VideoWorker:
     def process(self, index: int, path: str) -> VideoOutcome:
         """Annotate one video; its failures (unreadable, no face) are in the result."""
         assert self._runtime is not None, "setup() first"
-        engine = self._runtime.engine  # type: ignore[attr-defined]
+        engine = self._runtime.pipeline
         before = {name: getattr(engine.stats, name) for name in ADDITIVE_STATS}
         cpu = time.process_time()
         results = list(engine.run([Path(path)]))

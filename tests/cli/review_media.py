@@ -102,7 +102,7 @@ def fake_results(
 
     import pandas as pd
 
-    from s2dcli.outputs import clip_columns
+    from s2dcli.write.rows import clip_columns
 
     rng = np.random.default_rng(seed)
     rows = []

@@ -52,7 +52,7 @@ def weights(golden_dir: Path) -> list[str]:
         str(golden_dir / "tinyA_config.json"),
         "--landmark-weights",
         str(golden_dir / "tinyA_landmark.pth.tar"),
-        "--labels",
+        "--classes",
         "dfew",
         "--faces",
         "mtcnn",
@@ -131,7 +131,7 @@ def test_outputs_and_their_schemas(first_run):
     assert record["resolved"]["weights_sha256"] and record["stage_timings"]["clips"] == len(clips)
     page = (out.parent / "plots" / "index.html").read_text()
     assert "séance/zoom.mp4" in page
-    for line in ("failed: notes.mp4", "failed: empty.mp4"):
+    for line in ("notes.mp4: failed: ", "empty.mp4: failed: "):
         assert line in output
 
 
@@ -145,10 +145,10 @@ def test_same_inputs_same_bytes_and_formats(first_run, videos, weights, tmp_path
         == out.with_name("results.videos.csv").read_bytes()
     )
     for fmt in ("parquet", "jsonl"):
-        target = tmp_path / f"r.{fmt}"
-        run(["annotate", str(videos / "séance"), "-o", str(target), *weights, "-q"])
+        target = tmp_path / f"r_{fmt}.{fmt}"
+        code, _ = run(["annotate", str(videos / "séance"), "-o", str(target), *weights, "-q"])
         frame = pd.read_parquet(target) if fmt == "parquet" else pd.read_json(target, lines=True)
-        assert list(frame.columns) == CLIP_COLUMNS
+        assert code == 0 and list(frame.columns) == CLIP_COLUMNS
         assert set(frame["video"]) == {"zoom.mp4"}
 
 
@@ -194,7 +194,7 @@ def test_whole_frame_mode_and_python_api(tmp_path, golden_dir):
         weights=str(golden_dir / "tinyA_s2d.pth"),
         model_config=str(golden_dir / "tinyA_config.json"),
         landmark_weights=str(golden_dir / "tinyA_landmark.pth.tar"),
-        labels="ferv39k",
+        classes="ferv39k",
         faces="none",
     )
     assert list(clips.columns[:9]) == CLIP_COLUMNS[:9]
@@ -334,7 +334,7 @@ def test_a_very_short_face_crop_video_still_gives_one_clip(tmp_path, golden_dir)
         weights=str(golden_dir / "tinyA_s2d.pth"),
         model_config=str(golden_dir / "tinyA_config.json"),
         landmark_weights=str(golden_dir / "tinyA_landmark.pth.tar"),
-        labels="dfew",
+        classes="dfew",
         faces="none",
     )
     assert list(clips[["start_s", "end_s"]].itertuples(index=False, name=None)) == [(0.0, 0.32)]

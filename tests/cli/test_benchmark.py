@@ -152,7 +152,7 @@ def test_unreadable_video_is_a_user_error(tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_text("not a video")
     result = CliRunner().invoke(cli, ["benchmark", *SHORT, "--video", str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Cannot read --video" in result.output
     assert "Traceback" not in result.output
 

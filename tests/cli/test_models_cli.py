@@ -85,7 +85,7 @@ def test_pull_then_verify(home, server):
 def test_pull_offline_flag_and_env(home, server, monkeypatch):
     server.add_hub_file("cyinen/S2D", "DFEW/fold1.pth", DATA)
     result = run("--offline", "pull", "dfew-fold1")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("Error: Weights 'dfew-fold1'")
     assert "--weights PATH" in result.output
     assert str(home / "weights/dfew-fold1/fold1.pth") in result.output
@@ -98,7 +98,7 @@ def test_pull_usage_errors(home):
     assert run("pull").exit_code == 2
     assert run("pull", "--all", "ferv39k").exit_code == 2
     result = run("pull", "dfew-fodl1")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Did you mean 'dfew-fold1'?" in result.output
 
 
@@ -116,7 +116,7 @@ def test_pull_force_redownloads(home, server):
     assert run("pull", "dfew-fold1").exit_code == 0
     path = home / "weights/dfew-fold1/fold1.pth"
     path.write_bytes(b"damaged")
-    assert run("pull", "dfew-fold1").exit_code == 1  # the cached copy no longer verifies
+    assert run("pull", "dfew-fold1").exit_code == 2  # the cached copy no longer verifies
     result = run("pull", "dfew-fold1", "--force")
     assert result.exit_code == 0, result.output
     assert path.read_bytes() == DATA
@@ -149,7 +149,7 @@ def test_verify_empty_cache_and_unknown_name(home):
     assert result.exit_code == 0
     assert "empty" in result.output
     result = run("verify", "dfew-fold1")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Not in the weights cache" in result.output
 
 
@@ -161,7 +161,7 @@ def test_import_refuses_overwrite_without_force(home, tmp_path):
     dest = home / "weights/landmarks/mobilefacenet_model_best.pth.tar"
     assert f"{dest}\tsha256={SHA}" in result.output
     result = run("import", str(src), "--name", "landmarks")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "--force" in result.output
     assert run("import", str(src), "--name", "landmarks", "--force").exit_code == 0
     assert files_under(home) == ["index.json", "weights/landmarks/mobilefacenet_model_best.pth.tar"]
@@ -173,5 +173,5 @@ def test_import_usage_errors(home, tmp_path):
     src.write_bytes(b"x")
     assert run("import", str(src)).exit_code == 2  # --name is required
     result = run("import", str(src), "--name", "../x")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Invalid weights name" in result.output

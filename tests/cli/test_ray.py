@@ -62,7 +62,7 @@ def test_ray_run_gives_the_local_bytes(ray_cluster, first_run, videos, weights, 
         ]
     )
     assert code == local_code == 1, output  # failed videos are recorded, not fatal
-    assert "failed: notes.mp4" in output and "failed: empty.mp4" in output
+    assert "notes.mp4: failed: " in output and "empty.mp4: failed: " in output
     _assert_local_bytes(reference, out)
     assert set(_journal_videos(out).values()) == {1} and len(_journal_videos(out)) == 6
     record = json.loads(out.with_name("ray.csv.run.json").read_text())

@@ -119,7 +119,7 @@ def test_videos_from_the_run_record_and_missing_or_broken_videos(run_dir, tmp_pa
     assert f"--videos {run_dir / 'videos'}" in output
     # Without inputs in the record, and no --videos: say how to fix it.
     code, output = invoke(["review", str(run_dir / "results.csv"), "-o", str(tmp_path / "r2")])
-    assert code == 1 and "--videos" in output
+    assert code == 2 and "--videos" in output
     # Some videos missing, one broken: their clips are left out / shown without frames.
     partial = tmp_path / "partial"
     partial.mkdir()
@@ -154,7 +154,7 @@ def test_user_errors(run_dir, tmp_path):
     code, output = invoke(
         ["review", str(other), "-o", str(tmp_path / "x"), "--videos", str(run_dir / "videos")]
     )
-    assert code == 1 and "is not an `s2d annotate` results file" in output
+    assert code == 2 and "is not an `s2d annotate` results file" in output
     code, output = review(run_dir, tmp_path / "x", "--strategy", "bald")
     assert code == 2 and "bald" in output
     code, output = review(run_dir, tmp_path / "x", "--budget", "0")
@@ -164,7 +164,7 @@ def test_user_errors(run_dir, tmp_path):
     code, output = invoke(
         ["review", str(run_dir / "results.csv"), "-o", str(tmp_path / "y"), "--videos", str(empty)]
     )
-    assert code == 1 and "None of the 6 videos" in output
+    assert code == 2 and "None of the 6 videos" in output
 
 
 def test_help_ends_with_examples():

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from s2dcli.annotator import AnnotateOptions
+from s2dcli.config import AnnotateConfig
 from s2dcli.errors import InputError, RayClusterError
 from s2dcli.executors import check_executor
 from s2dcli.executors.ray_executor import absolute_files, plan_workers
@@ -70,24 +70,24 @@ def test_a_result_for_a_video_not_running_is_a_bug():
     ],
 )
 def test_worker_plan(resources, overrides, expected):
-    plan = plan_workers(resources, AnnotateOptions(executor="ray", **overrides))
+    plan = plan_workers(resources, AnnotateConfig.from_kwargs(executor="ray", **overrides))
     assert (plan.count, plan.num_cpus, plan.num_gpus, plan.device) == expected
 
 
 def test_a_plan_that_fits_nothing_says_what_to_change():
     with pytest.raises(RayClusterError, match="--gpus-per-worker 0"):
-        plan_workers({"CPU": 4.0}, AnnotateOptions(executor="ray", gpus_per_worker=1))
+        plan_workers({"CPU": 4.0}, AnnotateConfig.from_kwargs(executor="ray", gpus_per_worker=1))
     with pytest.raises(InputError, match="--gpus-per-worker 0"):
         plan_workers(
             {"CPU": 4.0, "GPU": 1.0},
-            AnnotateOptions(executor="ray", device="cpu", gpus_per_worker=1),
+            AnnotateConfig.from_kwargs(executor="ray", device="cpu", gpus_per_worker=1),
         )
 
 
 def test_local_files_are_sent_to_workers_as_absolute_paths(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "w.pth").write_bytes(b"")
-    options = AnnotateOptions(weights="w.pth", landmark_weights="hf://a/b/c.pth")
+    options = AnnotateConfig.from_kwargs(weights="w.pth", landmark_weights="hf://a/b/c.pth")
     assert absolute_files(options) == {"weights": str(tmp_path / "w.pth")}
 
 
@@ -102,7 +102,7 @@ def test_local_files_are_sent_to_workers_as_absolute_paths(tmp_path, monkeypatch
 )
 def test_executor_checks(overrides, message):
     with pytest.raises(InputError, match=message):
-        check_executor(AnnotateOptions(**overrides))
+        check_executor(AnnotateConfig.from_kwargs(**overrides))
 
 
 # -- the driver's bookkeeping against a fake Ray (deterministic deaths) ----------------------
@@ -201,7 +201,7 @@ def test_deaths_are_retried_and_a_video_that_kills_every_worker_is_given_up(monk
     monkeypatch.setattr(ray_executor, "import_ray", lambda: fake)
     monkeypatch.setattr(ray_executor, "VideoWorker", _FakeWorker)
     monkeypatch.setattr(_FakeWorker, "setups", 0)
-    executor = ray_executor.RayExecutor(AnnotateOptions(executor="ray", ray_workers=2))
+    executor = ray_executor.RayExecutor(AnnotateConfig.from_kwargs(executor="ray", ray_workers=2))
     assert executor.classes == ["a", "b"]  # the first worker died loading; another loaded
     paths = [Path(f"{name}.mp4") for name in ("a", "poison", "b", "c")]
     results = list(executor.run(paths))
