@@ -14,7 +14,6 @@ from s2dcli import __version__
 from s2dcli.commands.annotate import annotate
 from s2dcli.commands.benchmark import benchmark
 from s2dcli.commands.export import export
-from s2dcli.commands.export import export
 from s2dcli.commands.models import models
 from s2dcli.commands.report import report
 from s2dcli.commands.review import review
@@ -93,6 +92,5 @@ cli.add_command(train)
 cli.add_command(evaluate)
 cli.add_command(benchmark)
 cli.add_command(review)
-cli.add_command(export)
 cli.add_command(export)
 cli.add_command(report)
