@@ -122,7 +122,8 @@ def annotate(
         given = {"summary": summary, "plots": plots, "overlay": overlay, "report": report}
         named = [k for k, v in {**given, "resume": resume, "overwrite": overwrite}.items() if v]
         if named:
-            raise TypeError(f"annotate(): {', '.join(named)} need an output path")
+            verb = "needs" if len(named) == 1 else "need"
+            raise TypeError(f"annotate(): {', '.join(named)} {verb} an output path (output=...)")
     run = resolve_annotation([str(p) for p in paths], config, outputs)
     try:
         return run_annotation(run).clips
