@@ -8,11 +8,14 @@ What BORIS reads, and how (BORIS's own source, olivierfriard/BORIS):
   delimiter `csv.Sniffer` finds, with the same number of fields on every row; leading rows
   whose fields are all non-numeric are the header; the plotted columns are given as 1-based
   indices, time first (`1,2`); the time is in seconds of the media and must take at least two
-  distinct values. BORIS plots at most two data series per observation, so each face's file
-  holds every class and the user picks the columns.
-  `<video>.boris.face N.tsv`: `time` (the middle of each clip, in s) then one `p_<class>`
-  column per class, in the model's order; one row per clip, times increasing. A face seen in a
-  single clip gets two rows (its start and end) so that the series has two times.
+  distinct values. BORIS counts as a header row every row none of whose fields parses as an
+  integer (`intfloatstr`), wherever it is, and skips that many rows: a row of decimals only
+  would be taken for a header. BORIS plots at most two data series per observation, so each
+  face's file holds every class and the user picks the columns.
+  `<video>.boris.face N.tsv`: `time` (the middle of each clip, in s), one `p_<class>` column
+  per class in the model's order, then `clip` (the clip's index, an integer, which keeps every
+  data row a data row for BORIS); one row per clip, times increasing. A face seen in a single
+  clip gets two rows (its start and end) so that the series has two times.
 - Events ("Observations > Import observations" into the open observation,
   `import_observations.py` `load_observations_from_spreadsheet`): an XLSX (or ODS) sheet whose
   first row names the columns `time`, `subject`, `code`, `modifier`, `comment` (any order, any
@@ -65,19 +68,23 @@ def data_suffix(face_id: int) -> str:
 
 
 def data_table(video: VideoData, face_id: int, classes: Sequence[str]) -> pd.DataFrame:
-    """One face's probabilities over time: `time` then `p_<class>` (see the module docstring)."""
+    """One face's probabilities over time: `time`, `p_<class>`..., `clip` (see the module
+    docstring)."""
     clips = video.spans[video.spans["face_id"] == face_id]
     columns = [f"p_{c}" for c in classes]
     probs = clips[columns].to_numpy(np.float64)
     start = clips["start_s"].to_numpy(np.float64)
     end = clips["end_s"].to_numpy(np.float64)
+    index = clips["clip_index"].to_numpy(np.int64)
     if len(clips) == 1:
         times = np.array([start[0], end[0]])
         probs = np.repeat(probs, 2, axis=0)
+        index = np.repeat(index, 2)
     else:
         times = (start + end) / 2.0
     table = pd.DataFrame(probs, columns=columns)
     table.insert(0, "time", np.round(times, 3))
+    table["clip"] = index
     table = table.sort_values("time", kind="stable")
     return table.drop_duplicates("time", keep="first").reset_index(drop=True)
 
