@@ -3,11 +3,10 @@
 torch's CPU kernels run on GNU OpenMP threads, which by default spin for a while when they wait
 at the end of each parallel operation. The engine runs decoding and face detection in other
 threads beside the model, and shared machines run other processes: a spinning thread then holds
-a core that the thread it waits for needs, and every small operation pays for it. Measured on a
-busy 2-core machine (`s2d benchmark`, torch 2.14, 2 threads): the tiny model's forward took
-0.4-1.3 s spinning and 0.03-0.05 s passive, and one thread was 15-20x faster than two;
-`OMP_WAIT_POLICY=PASSIVE` makes waiting threads sleep at once, which costs each parallel
-operation a wake-up (microseconds) where it cost nothing on an idle machine.
+a core that the thread it waits for needs, and every small operation pays for it (the README's
+Performance section has the measurement). `OMP_WAIT_POLICY=PASSIVE` makes waiting threads
+sleep at once, which costs each parallel operation a wake-up where it cost nothing on an idle
+machine.
 
 OpenMP reads the variable once, when torch is first imported, so `prefer_passive_openmp` must
 run before that (the CLI's group callback runs before any command imports torch).

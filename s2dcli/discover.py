@@ -5,8 +5,7 @@ that root (`interviews/p01.mp4`), which stays the same when the collection moves
 
 Named pipes, sockets and devices (given, matched or found in a folder) are listed too, with
 `error="not a regular file"`: the run records them as failed videos at once instead of opening
-them (opening a pipe with no writer waits for ever; the decoder's stall timeout would end it
-only after 30 s).
+them (opening a pipe with no writer waits for ever, until the decoder's stall timeout).
 """
 
 from __future__ import annotations

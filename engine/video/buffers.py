@@ -1,8 +1,7 @@
 """Batch buffers recycled once the consumer has dropped every view of them.
 
-A fresh multi-megabyte `np.empty` per batch costs page faults on first touch: measured on a
-640x360 clip, filling fresh 32-frame buffers took about twice as long as filling a reused one,
-which alone cost the engine ~10 % of the raw decoder's throughput. Batches hand out read-only
+A fresh multi-megabyte `np.empty` per batch costs page faults on first touch, a sizeable part
+of the raw decoder's throughput (figures in the README's Performance section). Batches hand out read-only
 views of pooled buffers; a buffer is reused only when nothing but the pool refers to it (no batch,
 frame view, slice or tensor made from it is alive), so a consumer that keeps frames simply gets
 new buffers. The check uses CPython reference counts, calibrated at import on the same code

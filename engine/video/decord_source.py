@@ -12,8 +12,8 @@ Found by experiment with decord 0.6.0 (see `benchmarks/bench_decode.py` and the 
 - its read-ahead has no bound: `next()` feeds its decode thread one packet and, while no frame
   is ready, another and another (a non-blocking pop in a loop), and every packet fed becomes a
   decoded RGB frame held in its queue. A caller that pauses (a slow model, a busy CPU) lets the
-  queue grow and it never shrinks: reading a 240 s 320x240 file with a 2 ms pause per frame
-  held about 3,400 decoded frames (0.8 GB), where PyAV stays flat. So "auto" reads with PyAV.
+  queue grow and it never shrinks, so memory grows with the video's length where PyAV stays
+  flat (README, Memory). So "auto" reads with PyAV.
 Upstream reports hangs in `get_batch` / seeking and aborts on some corrupt files; only the
 sequential path is used here, on regular files the PyAV probe found sound, under the reader's
 stall deadline.
@@ -59,7 +59,8 @@ class _DLPack:
     def __init__(self, array: Any) -> None:
         self._array = array
 
-    def __dlpack__(self, **_: object) -> object:
+    def __dlpack__(self, *, stream: None = None, **_: object) -> Any:
+        # decord's DLPack capsule (decord is untyped; numpy wants a PyCapsule here)
         return self._array.to_dlpack()
 
     def __dlpack_device__(self) -> tuple[int, int]:
@@ -129,7 +130,8 @@ class DecordSource:
             self._next_index += 1
             heartbeat()
         if not count:
-            return self._end()
+            self._end()
+            return None
         return make_batch(buffer, start, self._pts_s[start : start + count].copy(), count)
 
     def read_frames(self, max_frames: int, heartbeat: Heartbeat) -> list[Frame] | None:
@@ -144,7 +146,10 @@ class DecordSource:
             frames.append(Frame(index, float(self._pts_s[index]), image))
             self._next_index += 1
             heartbeat()
-        return frames or self._end()
+        if not frames:
+            self._end()
+            return None
+        return frames
 
     def close(self) -> None:
         self._pool.clear()

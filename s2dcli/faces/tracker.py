@@ -14,10 +14,9 @@ prediction with the detection, pairs under `iou_threshold` are gated out, and
 `scipy.optimize.linear_sum_assignment` picks the cheapest assignment. Unmatched detections start
 new tracks; a track without a match for more than `max_gap_seconds` is closed.
 
-IoU uses numpy (`box_iou`), not numba. Measured on this project's 2-core box: numpy 36-59 us for
-2-20 faces, a jitted loop ~1 us but 0.8 s to compile per process. Against a detector at
-10-50 ms a frame, numpy is < 0.5 % of the time and the JIT would only pay back after ~20k
-detected frames, so it is not worth the start-up cost.
+IoU uses numpy (`box_iou`), not numba: against the detector's time per frame it is a small
+fraction, and a JIT would not pay back its start-up in each process (the README's Install
+section has the measurement).
 
 Everything is deterministic: no randomness, stable sorts, and scipy's exact assignment.
 """
