@@ -1,12 +1,11 @@
 """Batch buffers recycled once the consumer has dropped every view of them.
 
-A fresh multi-megabyte `np.empty` per batch costs page faults on first touch, a sizeable part
-of the raw decoder's throughput (figures in the README's Performance section). Batches hand out read-only
+A fresh multi-megabyte `np.empty` per batch costs page faults on first touch, a sizeable part of the
+raw decoder's throughput (figures in the README's Performance section). Batches hand out read-only
 views of pooled buffers; a buffer is reused only when nothing but the pool refers to it (no batch,
-frame view, slice or tensor made from it is alive), so a consumer that keeps frames simply gets
-new buffers. The check uses CPython reference counts, calibrated at import on the same code
-path; other interpreters, and free-threaded builds, always allocate.
-"""
+frame view, slice or tensor made from it is alive), so a consumer that keeps frames simply gets new
+buffers. The check uses CPython reference counts, calibrated at import on the same code path; other
+interpreters, and free-threaded builds, always allocate."""
 
 from __future__ import annotations
 
