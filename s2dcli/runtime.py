@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from s2dcli.errors import DeviceError, InputError
 from s2dcli.models.config import S2DConfig
+from s2dcli.weights.require import WeightsNeed, require_weights
 
 if TYPE_CHECKING:
     from s2dcli.config import AnnotateConfig
@@ -47,15 +48,43 @@ class Runtime:
 
 
 def local_weights(spec: str, offline: bool) -> tuple[Path, str]:
-    """A local file for a weights spec, and the name to show for it."""
-    from s2dcli.weights import resolve
+    """A local file for one weights spec, and the name to show for it.
 
-    path = Path(spec)
-    if path.exists():
-        return path, path.name
-    if "://" not in spec and (path.suffix or "/" in spec or os.sep in spec):
-        raise InputError(f"Weights file not found: {spec!r}.")
-    return resolve(spec, offline=True if offline else None, progress=True), spec
+    A run that needs several files calls `s2dcli.weights.require_weights` instead, which
+    reports every missing file at once (see `run_weights`).
+    """
+    (path,) = require_weights([WeightsNeed(spec)], offline=True if offline else None, progress=True)
+    return path, weights_name(spec, path)
+
+
+def weights_name(spec: str, path: Path) -> str:
+    """The name to show for weights: the file name for a local path, else the spec."""
+    return path.name if Path(spec).exists() else spec
+
+
+def run_weights(
+    spec: str, landmark_spec: str | None, offline: bool, *, named_by: str = "--weights"
+) -> tuple[Path, Path]:
+    """The S2D checkpoint and the landmark weights of a run, both resolved before either loads.
+
+    Args:
+        spec: The S2D checkpoint (a registry name, path, URL or hf:// address).
+        landmark_spec: The landmark weights, or None for the published ones.
+        offline: Never download.
+        named_by: The option `spec` came from (`--model`, `--weights`, `--init`).
+
+    Raises:
+        MissingWeightsError: One message for every file that is missing and not downloadable.
+    """
+    weights_path, landmark_path = require_weights(
+        [
+            WeightsNeed(spec, "--weights", named_by),
+            WeightsNeed(landmark_spec or "landmarks", "--landmark-weights"),
+        ],
+        offline=True if offline else None,
+        progress=True,
+    )
+    return weights_path, landmark_path
 
 
 def class_names(
@@ -130,10 +159,14 @@ def load_runtime(config: AnnotateConfig) -> Runtime:
     s2d_config = None
     if model_options.model_config:
         s2d_config = S2DConfig.from_json(model_options.model_config)
-    weights_path, model_name = local_weights(model_options.spec, model_options.offline)
+    weights_path, landmark_path = run_weights(
+        model_options.spec,
+        model_options.landmark_weights,
+        model_options.offline,
+        named_by="--weights" if model_options.weights else "--model",
+    )
+    model_name = weights_name(model_options.spec, weights_path)
     registry_name = None if model_options.weights else model_options.model
-    landmark_spec = model_options.landmark_weights or "landmarks"
-    landmark_path, _ = local_weights(landmark_spec, model_options.offline)
     model = load_s2d(weights_path, s2d_config)
     landmarks = load_landmarks(landmark_path)
     classes = class_names(

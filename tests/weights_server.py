@@ -6,7 +6,9 @@ Two `ThreadingHTTPServer`s on 127.0.0.1 (port 0), started in threads:
   hub does for huggingface_hub 2.x: LFS files get a 302 to the *CDN* with `X-Repo-Commit`,
   `X-Linked-Etag` (the sha256), `X-Linked-Size` and `ETag`; small git files get a 200 with
   `X-Repo-Commit`, a 40-hex `ETag` and `Content-Length`; unknown files a 404 with
-  `X-Error-Code: EntryNotFound`.
+  `X-Error-Code: EntryNotFound`. `GET /api/models/{owner}/{repo}/tree/{revision}` lists the
+  repository's files as JSON (what `HfApi.list_repo_files` reads); a repository with no file
+  answers 404 `RepositoryNotFound`.
 * the *CDN* (another port, so another origin: huggingface_hub does not follow the redirect
   on its HEAD request, exactly as with the real CDN) serves LFS blobs and plain `/files/...` URLs.
 
@@ -20,6 +22,7 @@ recorded in `requests`.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +64,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._cdn(body)
 
     def _hub(self, body: bool) -> None:
+        if self.path.startswith("/api/models/"):
+            self._tree()
+            return
         served = self.owner.hub_files.get(self.path)
         if served is None:
             self.send_response(404)
@@ -89,6 +95,31 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if body:
             self._send_body(served)
+
+    def _tree(self) -> None:
+        """The repository's file list, one page, as the hub's tree API returns it."""
+        repo_id, _, revision = self.path.partition("?")[0][len("/api/models/") :].partition(
+            "/tree/"
+        )
+        prefix = f"/{repo_id}/resolve/{revision.strip('/') or 'main'}/"
+        entries = [
+            {"type": "file", "path": key[len(prefix) :], "size": len(v.data), "oid": "0" * 40}
+            for key, v in self.owner.hub_files.items()
+            if key.startswith(prefix)
+        ]
+        if not entries:
+            self.send_response(404)
+            self.send_header("X-Error-Code", "RepoNotFound")
+            self.send_header("X-Error-Message", "Repository not found")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        data = json.dumps(entries).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _cdn(self, body: bool) -> None:
         served = self.owner.cdn_files.get(self.path.partition("?")[0])

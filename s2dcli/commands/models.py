@@ -1,7 +1,8 @@
 """`s2d models`: list, download, verify and import the published S2D checkpoints.
 
 A thin skin over `s2dcli.weights`; library errors (`S2DError`) propagate to the top-level
-group, which prints them as `Error: ...` with exit status 1.
+group, which prints them as `Error: ...` with their exit status (2). When some of several
+files fail and the rest are done, the status is 1.
 """
 
 from __future__ import annotations
@@ -13,17 +14,22 @@ from pathlib import Path
 
 import click
 
-from s2dcli.errors import S2DError
+from s2dcli.errors import MissingWeightsError, S2DError
+from s2dcli.options import verbosity
 from s2dcli.weights import (
     REGISTRY,
     CachedFile,
+    MissingFile,
     cache_root,
     get_spec,
     import_file,
+    is_offline,
     list_cached,
     resolve,
     verify_cached,
 )
+from s2dcli.weights.cache import refetch_commands
+from s2dcli.weights.missing import pull_message
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ def _rows() -> list[dict[str, object]]:
 
 @models.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@verbosity
 def list_cmd(as_json: bool) -> None:
     """Show the published checkpoints, their classes and whether they are cached.
 
@@ -165,6 +172,7 @@ def _check_names(names: tuple[str, ...]) -> None:
 @click.argument("names", nargs=-1, metavar="NAME...")
 @click.option("--all", "all_", is_flag=True, help="Download every checkpoint in the registry.")
 @click.option("--force", is_flag=True, help="Download again even if cached.")
+@verbosity
 def pull(names: tuple[str, ...], all_: bool, force: bool) -> None:
     """Download checkpoints into the cache and print their paths and sha256.
 
@@ -188,9 +196,14 @@ def pull(names: tuple[str, ...], all_: bool, force: bool) -> None:
     targets = tuple(REGISTRY) if all_ else names
     _check_names(targets)
     failures: list[str] = []
+    missing: list[MissingFile] = []
     for name in targets:
         try:
             path = resolve(name, offline=_offline(), force=force, progress=True)
+        except MissingWeightsError as exc:
+            missing += [m for m in exc.missing if isinstance(m, MissingFile)]
+            failures.append(name)
+            continue
         except S2DError as exc:
             if len(targets) == 1:
                 raise
@@ -204,6 +217,11 @@ def pull(names: tuple[str, ...], all_: bool, force: bool) -> None:
                 f"`s2d models import {name} --name NAME` to add it to the cache."
             )
         click.echo(f"{entry.name}\t{path}\tsha256={entry.sha256}")
+    if missing:
+        message = pull_message(missing, offline=is_offline(_offline()))
+        if len(failures) == len(targets):
+            raise MissingWeightsError(message, tuple(missing))
+        click.echo(message, err=True)
     if failures:
         raise click.ClickException(
             f"{len(failures)} of {len(targets)} downloads failed: {', '.join(failures)} "
@@ -214,6 +232,7 @@ def pull(names: tuple[str, ...], all_: bool, force: bool) -> None:
 
 @models.command()
 @click.argument("names", nargs=-1, metavar="[NAME...]")
+@verbosity
 def verify(names: tuple[str, ...]) -> None:
     """Re-hash cached files against the sha256 recorded when they were cached.
 
@@ -232,12 +251,12 @@ def verify(names: tuple[str, ...]) -> None:
     for r in results:
         line = f"{'OK' if r.ok else 'FAILED':6} {r.entry.name}\t{r.entry.path}"
         click.echo(line if r.ok else f"{line}\t({r.reason})")
-    bad = [r.entry.name for r in results if not r.ok]
+    bad = [r.entry for r in results if not r.ok]
     if bad:
-        fixes = " ; ".join(f"s2d models pull {n} --force" for n in bad)
+        fixes = "\n".join(f"  {e.name}: {' or '.join(refetch_commands(e))}" for e in bad)
         raise click.ClickException(
-            f"{len(bad)} of {len(results)} cached files failed verification. Fetch them again "
-            f"({fixes}) or delete them; imported files must be imported again with --force."
+            f"{len(bad)} of {len(results)} cached files failed verification. Replace them with "
+            f"good copies:\n{fixes}"
         )
 
 
@@ -249,6 +268,7 @@ def verify(names: tuple[str, ...]) -> None:
     help="A registry name (see `s2d models list`) or a new name for your own checkpoint.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing cache entry of that name.")
+@verbosity
 def import_cmd(path: Path, name: str, force: bool) -> None:
     """Copy a local weights file into the cache and record its sha256.
 

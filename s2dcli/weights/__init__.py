@@ -9,13 +9,14 @@ from s2dcli.weights.cache import (
     VerifyResult,
     cache_path,
     cache_root,
-    import_file,
     list_cached,
     lookup,
     sha256_file,
     verify_cached,
 )
 from s2dcli.weights.download import is_offline, parse_hf, resolve
+from s2dcli.weights.importing import import_file
+from s2dcli.weights.missing import MissingFile
 from s2dcli.weights.registry import (
     DEFAULT_MODEL,
     LABEL_SETS,
@@ -23,13 +24,16 @@ from s2dcli.weights.registry import (
     WeightsSpec,
     get_spec,
 )
+from s2dcli.weights.require import WeightsNeed, require_weights
 
 __all__ = [
     "DEFAULT_MODEL",
     "LABEL_SETS",
     "REGISTRY",
     "CachedFile",
+    "MissingFile",
     "VerifyResult",
+    "WeightsNeed",
     "WeightsSpec",
     "cache_path",
     "cache_root",
@@ -39,6 +43,7 @@ __all__ = [
     "list_cached",
     "lookup",
     "parse_hf",
+    "require_weights",
     "resolve",
     "sha256_file",
     "verify_cached",

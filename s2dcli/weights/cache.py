@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import time
@@ -248,6 +249,26 @@ def forget(name: str) -> None:
 
 
 # --- verification ---------------------------------------------------------------------------
+def refetch_commands(entry: CachedFile) -> list[str]:
+    """Commands that replace a damaged or vanished cached file with a good copy.
+
+    A downloaded file is pulled again (by its registry name, else by its address); a file
+    imported from disk is imported again from where it came (or from FILE when that is gone);
+    a registry name imported from disk can also be pulled.
+    """
+    commands: list[str] = []
+    remote = entry.source.startswith(("hf://", "https://", "http://"))
+    if not remote:
+        source = Path(entry.source) if entry.source else None
+        origin = shlex.quote(str(source)) if source is not None and source.is_file() else "FILE"
+        commands.append(f"s2d models import {origin} --name {entry.name} --force")
+    if entry.name in REGISTRY:
+        commands.append(f"s2d models pull {entry.name} --force")
+    elif remote:
+        commands.append(f"s2d models pull {shlex.quote(entry.source)} --force")
+    return commands
+
+
 def check(entry: CachedFile) -> Path:
     """Re-hash a cached file and return its path if it still matches the index.
 
@@ -256,10 +277,11 @@ def check(entry: CachedFile) -> Path:
     """
     actual = sha256_file(entry.path)
     if actual != entry.sha256:
+        fixes = " or ".join(f"`{c}`" for c in refetch_commands(entry))
         raise ChecksumError(
             f"Cached weights file {entry.path} ({entry.name}) has sha256 {actual}, but "
             f"{entry.sha256} was recorded when it was cached: it was modified or corrupted. "
-            f"Run `s2d models pull {entry.name} --force` to fetch it again (or delete the file)."
+            f"Replace it with a good copy: {fixes}."
         )
     return entry.path
 
@@ -347,50 +369,3 @@ def store(tmp_file: Path, name: str, filename: str, *, source: str, sha256: str)
             old.path.unlink()
     logger.info("cached %s at %s (sha256 %s)", name, dest, sha256)
     return record(name, dest, source=source, sha256=sha256, size=size)
-
-
-def import_file(path: str | os.PathLike[str], name: str, *, force: bool = False) -> CachedFile:
-    """Copy a local weights file into the cache under `name` and record its sha256.
-
-    For a registry name the file gets the registry's file name, so later loads of that name
-    find it; if the registry knows the file's sha256, the copy must match it.
-
-    Args:
-        path: The file to import (e.g. fetched by hand on another machine).
-        name: A registry name (`s2d models list`) or a new custom name.
-        force: Replace an existing cache entry of that name.
-
-    Returns:
-        The new index record.
-
-    Raises:
-        InputError: `path` is not a file, `name` is invalid, or the entry exists and not `force`.
-        ChecksumError: The registry knows a different sha256 for `name`.
-    """
-    src = Path(path).expanduser()
-    if not src.is_file():
-        raise InputError(f"Cannot import {str(src)!r}: no such file. Check the path.")
-    spec = REGISTRY.get(name.lower())
-    name = spec.name if spec else validate_name(name)
-    filename = spec.filename if spec else src.name
-    existing = lookup(name)
-    if existing is not None and existing.path.exists() and not force:
-        raise InputError(
-            f"{name!r} is already cached at {existing.path}. Pass --force to replace it, "
-            "or choose another --name."
-        )
-    with temp_dir() as tmp:
-        tmp_file = tmp / filename
-        digest = hashlib.sha256()
-        with open(src, "rb") as fin, open(tmp_file, "wb") as fout:
-            while chunk := fin.read(CHUNK_SIZE):
-                digest.update(chunk)
-                fout.write(chunk)
-        sha = digest.hexdigest()
-        if spec is not None and spec.sha256 and spec.sha256 != sha:
-            raise ChecksumError(
-                f"{src} has sha256 {sha}, but the published {name!r} has {spec.sha256}. "
-                "It is a different or damaged file: fetch it again, or import it under "
-                "another --name."
-            )
-        return store(tmp_file, name, filename, source=str(src.absolute()), sha256=sha)

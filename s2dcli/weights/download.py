@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from s2dcli import __version__
-from s2dcli.errors import ChecksumError, InputError, WeightsNotAvailableError
+from s2dcli.errors import ChecksumError, InputError, MissingWeightsError
 from s2dcli.weights import cache
+from s2dcli.weights.hub_files import hub_candidates
+from s2dcli.weights.missing import MissingFile, run_message
 from s2dcli.weights.registry import REGISTRY, get_spec, source_filename
 
 logger = logging.getLogger("s2d.weights")
@@ -130,23 +132,55 @@ def _target(spec: str) -> _Target | Path:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _unavailable(t: _Target, reason: str) -> str:
-    """The one message for 'this file cannot be had': which file, where to put it, which flag."""
-    dest = cache.cache_path(t.name, t.filename)
-    lines = [
-        f"Weights {t.label!r} ({t.source}) are not available: {reason}",
-        "Fix it in one of these ways:",
-        f"  - copy the file anywhere and pass {t.flag} PATH;",
-        f"  - or put the file at {dest} (it is hashed and recorded on first use);",
-    ]
-    if t.source.startswith(("hf://", "https://", "http://")):
-        lines.append(
-            f"  - or run `s2d models pull {t.label}` on a connected machine and copy its "
-            f"S2D_HOME folder to {cache.cache_root()} here (or set S2D_HOME to the copy);"
+def check_spec(spec: str) -> None:
+    """Refuse, without touching the network or the cache, a spec that cannot work.
+
+    Raises:
+        InputError: `spec` is neither a known name, an existing file nor a valid address.
+    """
+    _target(spec)
+
+
+def _missing(
+    t: _Target, reason: str, candidates: tuple[str, ...] = (), retry: bool = True
+) -> MissingWeightsError:
+    """The error for 'this file cannot be had': which file, where to put it, which flag."""
+    remote = t.source.startswith(("hf://", "https://", "http://"))
+    m = MissingFile(
+        label=t.label,
+        source=t.source,
+        destination=cache.cache_path(t.name, t.filename),
+        flag=t.flag,
+        reason=reason,
+        pull_name=t.label if remote else None,
+        import_name=t.name if t.registered or not remote else None,
+        candidates=candidates,
+        retry=retry,
+    )
+    return MissingWeightsError(run_message([m]), (m,))
+
+
+def _not_found(
+    t: _Target,
+    exc: BaseException,
+    repo_id: str,
+    revision: str | None,
+    filename: str,
+    endpoint: str | None,
+) -> MissingWeightsError:
+    """The hub has no such file: say which checkpoint files the repository does hold."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    candidates = hub_candidates(repo_id, revision, filename, endpoint)
+    if candidates is None:
+        reason = (
+            f"the hub has no such file ({first}). Hub file names can change: if the file "
+            f"moved, pass its new address, e.g. {t.flag} hf://{repo_id}/NEW/PATH."
         )
-    if t.registered or not t.source.startswith(("hf://", "https://", "http://")):
-        lines.append(f"  - or run `s2d models import FILE --name {t.name}`.")
-    return "\n".join(lines)
+    elif candidates:
+        reason = f"the hub has no file {filename!r} in {repo_id}."
+    else:
+        reason = f"the hub has no file {filename!r} in {repo_id}, nor any checkpoint file."
+    return _missing(t, reason, candidates or (), retry=False)
 
 
 def _is_network_error(exc: BaseException) -> bool:
@@ -159,7 +193,7 @@ def _bar_class(progress: bool) -> Any:
     """A tqdm class writing to stderr, silent unless `progress`."""
     from tqdm import tqdm
 
-    class _Bar(tqdm):  # type: ignore[misc]
+    class _Bar(tqdm):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs.pop("name", None)
             kwargs.setdefault("file", sys.stderr)
@@ -213,19 +247,10 @@ def _download_hf(t: _Target, progress: bool) -> Path:
             if "HFValidationError" in names:
                 raise InputError(f"Invalid hub address {t.source!r}: {exc}") from exc
             if names & _NOT_FOUND_ERRORS:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise WeightsNotAvailableError(
-                    _unavailable(
-                        t,
-                        f"the hub has no such file ({first}). Hub file names can change: if the "
-                        f"file moved, pass its new address, e.g. {t.flag} hf://{repo_id}/NEW/PATH.",
-                    )
-                ) from exc
+                raise _not_found(t, exc, repo_id, revision, filename, endpoint) from exc
             if not _is_network_error(exc):
                 raise
-            raise WeightsNotAvailableError(
-                _unavailable(t, f"downloading {url} failed ({type(exc).__name__}: {exc}).")
-            ) from exc
+            raise _missing(t, f"downloading {url} failed ({type(exc).__name__}: {exc}).") from exc
         return _finish(t, Path(local), {"the hub": hub_sha, "the s2dcli registry": t.sha256}, url)
 
 
@@ -250,21 +275,16 @@ def _download_url(t: _Target, progress: bool) -> Path:
                         received += len(chunk)
                         bar.update(len(chunk))
         except urllib.error.HTTPError as exc:
-            raise WeightsNotAvailableError(
-                _unavailable(t, f"{url} answered HTTP {exc.code} {exc.reason}.")
+            raise _missing(
+                t, f"{url} answered HTTP {exc.code} {exc.reason}.", retry=exc.code != 404
             ) from exc
         except (OSError, http.client.HTTPException) as exc:
-            raise WeightsNotAvailableError(
-                _unavailable(t, f"downloading {url} failed ({type(exc).__name__}: {exc}).")
-            ) from exc
+            raise _missing(t, f"downloading {url} failed ({type(exc).__name__}: {exc}).") from exc
         if total is not None and received != total:
-            raise WeightsNotAvailableError(
-                _unavailable(
-                    t,
-                    f"the transfer from {url} stopped after {received} of {total} bytes "
-                    "(connection closed early); nothing was cached. "
-                    "Retry when the network is stable.",
-                )
+            raise _missing(
+                t,
+                f"the transfer from {url} stopped after {received} of {total} bytes "
+                "(connection closed early); nothing was cached. Retry when the network is stable.",
             )
         logger.info("downloaded %s (%d bytes) from %s", t.label, received, url)
         return _finish(t, part, {"the URL's #sha256": t.sha256}, url)
@@ -305,8 +325,9 @@ def resolve(
     Raises:
         InputError: `spec` is neither a known name, an existing file nor a valid address.
         ChecksumError: The cached file changed, or a download does not match its known sha256.
-        WeightsNotAvailableError: Not cached and offline, or the download failed; the
-            message says which file, where to put it, and which option points at it.
+        MissingWeightsError: Not cached and offline, or the download failed (a
+            `WeightsNotAvailableError`); the message says which file, where to put it, and
+            which option points at it, and `.missing` holds the same as a `MissingFile`.
     """
     t = _target(spec)
     if isinstance(t, Path):
@@ -322,20 +343,12 @@ def resolve(
         if adopted is not None:
             return adopted
     if not t.source.startswith(("hf://", "https://", "http://")):
-        raise WeightsNotAvailableError(
-            _unavailable(
-                t,
-                "it was imported from a local file and has no download address; import it again.",
-            )
+        raise _missing(
+            t, "it was imported from a local file and has no download address; import it again."
         )
     if is_offline(offline):
         state = "a cached copy cannot be replaced" if force else "it is not in the cache"
-        raise WeightsNotAvailableError(
-            _unavailable(
-                t,
-                f"offline mode is on (--offline or HF_HUB_OFFLINE=1) and {state}.",
-            )
-        )
+        raise _missing(t, f"offline mode is on (--offline or HF_HUB_OFFLINE=1) and {state}.")
     if t.source.startswith("hf://"):
         return _download_hf(t, progress)
     return _download_url(t, progress)

@@ -2,8 +2,17 @@
 
 Every name-taking option (`--model`, `--weights`, `--landmark-weights`, `s2d models pull`)
 accepts a registry name from `REGISTRY`, or instead a local path, an `https://` URL or an
-`hf://owner/repo/path/in/repo` address. The hub file names below are our best knowledge of the
-authors' release; if they move, pass the new address directly until this table is updated.
+`hf://owner/repo/path/in/repo` address.
+
+What is verified and what is not: the class orders are the authors' training code's; the hub
+repository (`cyinen/S2D`) and the landmark URL are the ones the authors' README links. The
+file names inside the repository (`HF_FILES`) are NOT verified against the hub: the README links
+only the repository root for the fine-tuned checkpoints. It also reports two results per fold
+(with and without oversampling the rare classes), so the hub may hold two checkpoints per fold,
+under names we do not know. `HF_FILES_OVERSAMPLED` is the room for the second one: it is empty
+until the names are checked, and every hub path put there adds a registry entry
+`<name>-oversampled`. Until then a wrong name explains itself: when the hub answers "not found",
+the error lists the checkpoint files the repository holds and the `--weights hf://...` to use.
 """
 
 from __future__ import annotations
@@ -47,6 +56,9 @@ LABEL_SETS: dict[str, tuple[str, ...]] = {
 
 # THE table of hub file names (inside hf://cyinen/S2D). They are not verified against the hub
 # (no network when this was written); the pre-training name comes from the authors' README link.
+# The oversampled-training checkpoint of a fold, by fold name, when the hub holds one (e.g.
+# "dfew-fold1": "DFEW/<its file>"); empty: no such file name has been verified.
+HF_FILES_OVERSAMPLED: dict[str, str] = {}
 HF_FILES: dict[str, str] = {
     **{f"dfew-fold{k}": f"DFEW/fold{k}.pth" for k in range(1, 6)},
     "ferv39k": "FERV39K/ferv39k.pth",
@@ -96,11 +108,20 @@ def source_filename(source: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1] or "weights.bin"
 
 
-def _hf(name: str) -> str:
-    return f"hf://{HF_REPO}/{HF_FILES[name]}"
+def _build(
+    files: dict[str, str] = HF_FILES, oversampled: dict[str, str] = HF_FILES_OVERSAMPLED
+) -> dict[str, WeightsSpec]:
+    """The registry from the hub file tables (see the module docstring).
 
+    Args:
+        files: Registry name -> path inside `HF_REPO`, one checkpoint per fold.
+        oversampled: Registry name -> path of the same fold's checkpoint trained with
+            oversampling; each adds an entry `<name>-oversampled` after `<name>`.
+    """
 
-def _build() -> dict[str, WeightsSpec]:
+    def _hf(name: str) -> str:
+        return f"hf://{HF_REPO}/{files[name]}"
+
     specs: list[WeightsSpec] = []
     for k in range(1, 6):
         specs.append(
@@ -154,7 +175,23 @@ def _build() -> dict[str, WeightsSpec]:
             "MobileFaceNet facial landmark model used by the landmark-aware prompters",
         )
     )
-    return {s.name: s for s in specs}
+    unknown = sorted(set(oversampled) - set(files))
+    assert not unknown, f"HF_FILES_OVERSAMPLED names folds HF_FILES lacks: {unknown}"
+    with_variants: list[WeightsSpec] = []
+    for spec in specs:
+        with_variants.append(spec)
+        if spec.name in oversampled:
+            with_variants.append(
+                WeightsSpec(
+                    f"{spec.name}-oversampled",
+                    f"hf://{HF_REPO}/{oversampled[spec.name]}",
+                    spec.class_names,
+                    spec.kind,
+                    spec.architecture,
+                    f"{spec.description}, trained with oversampling",
+                )
+            )
+    return {s.name: s for s in with_variants}
 
 
 REGISTRY: dict[str, WeightsSpec] = _build()

@@ -86,11 +86,12 @@ def test_pull_offline_flag_and_env(home, server, monkeypatch):
     server.add_hub_file("cyinen/S2D", "DFEW/fold1.pth", DATA)
     result = run("--offline", "pull", "dfew-fold1")
     assert result.exit_code == 2
-    assert result.output.startswith("Error: Weights 'dfew-fold1'")
-    assert "--weights PATH" in result.output
-    assert str(home / "weights/dfew-fold1/fold1.pth") in result.output
+    assert result.output.startswith("Error: Cannot fetch this weights file:\n  - dfew-fold1 (")
+    assert "--weights" not in result.output  # pull has no such option
+    assert f"put it at {home / 'weights/dfew-fold1/fold1.pth'}" in result.output
+    assert "Offline mode is on: run `s2d models pull dfew-fold1` on a machine" in result.output
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    assert run("pull", "dfew-fold1").exit_code == 1
+    assert run("pull", "dfew-fold1").exit_code == 2
     assert server.requests == []
 
 
@@ -106,7 +107,8 @@ def test_pull_several_reports_each_failure(home, server):
     server.add_hub_file("cyinen/S2D", "FERV39K/ferv39k.pth", DATA)
     result = run("pull", "mafw-fold3", "ferv39k")  # mafw-fold3 is not on this hub
     assert result.exit_code == 1
-    assert "FAILED mafw-fold3" in result.stderr
+    assert "Cannot fetch this weights file:\n  - mafw-fold3 (" in result.stderr
+    assert "the hub has no file 'MAFW/fold3.pth' in cyinen/S2D" in result.stderr
     assert "1 of 2 downloads failed: mafw-fold3" in result.output
     assert (home / "weights/ferv39k/ferv39k.pth").read_bytes() == DATA
 

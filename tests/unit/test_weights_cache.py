@@ -171,8 +171,8 @@ def test_offline_error_names_file_cache_path_and_flag(home):
     with pytest.raises(WeightsNotAvailableError) as err:
         resolve("dfew-fold1", offline=True)
     msg = str(err.value)
-    assert "'dfew-fold1'" in msg and "hf://cyinen/S2D/DFEW/fold1.pth" in msg
-    assert str(home / "weights" / "dfew-fold1" / "fold1.pth") in msg
+    assert "--weights dfew-fold1 (hf://cyinen/S2D/DFEW/fold1.pth): offline mode is on" in msg
+    assert f"Put the file at {home / 'weights' / 'dfew-fold1' / 'fold1.pth'}, or pass" in msg
     assert "--weights PATH" in msg
     assert "s2d models pull dfew-fold1" in msg and "S2D_HOME" in msg
     assert not home.exists()  # nothing was created

@@ -99,7 +99,7 @@ def test_hub_interrupted_transfer_leaves_no_partial_file(home, server, tmp_path)
         resolve("mafw-fold1")
     assert time.monotonic() - started < 5
     msg = str(err.value)
-    assert "'mafw-fold1'" in msg and "--weights PATH" in msg
+    assert "mafw-fold1 (hf://cyinen/S2D/MAFW/fold1.pth)" in msg and "--weights PATH" in msg
     assert str(home / "weights" / "mafw-fold1" / "fold1.pth") in msg
     _only_index_left(home)
     assert files_under(tmp_path / "hf_home") == []
