@@ -68,7 +68,9 @@ def until(browser: WebDriver, script: str, timeout: float = 10.0) -> object:
 def open_video(browser: WebDriver, index: Path, n: int) -> None:
     go(browser, index, f"#video/{n}")
     assert until(browser, "return document.getElementById('v-title').textContent;")
-    until(browser, "const v = document.getElementById('video'); return v.readyState >= 2 || v.error;")
+    until(
+        browser, "const v = document.getElementById('video'); return v.readyState >= 2 || v.error;"
+    )
 
 
 def seek(browser: WebDriver, t: float) -> None:
@@ -171,7 +173,9 @@ def test_the_overlay_box_follows_the_playhead(browser, crafted):
     boxes = {}
     for t in (0.5, 1.0, 1.5, 2.2, 4.0, 6.9):
         seek(browser, t)
-        boxes[t] = json.loads(browser.js("return document.getElementById('overlay').dataset.boxes;"))
+        boxes[t] = json.loads(
+            browser.js("return document.getElementById('overlay').dataset.boxes;")
+        )
     # Face 0: clip c's box starts at x = 10 + 10c; between clip centres (c + 1 s) it moves.
     assert [b["face"] for b in boxes[0.5]] == [0]  # face 1 starts at 2 s
     assert boxes[0.5][0]["box"] == [10.0, 20.0, 40.0, 40.0]
@@ -233,9 +237,7 @@ def test_the_label_filter_and_the_arrows_find_that_labels_segments(browser, craf
     assert errors(browser) == []
 
 
-def test_a_video_the_browser_cannot_play_gets_a_note_and_the_timelines_still_work(
-    browser, crafted
-):
+def test_a_video_the_browser_cannot_play_gets_a_note_and_the_timelines_still_work(browser, crafted):
     index = crafted / "report" / "index.html"
     browser.console()
     go(browser, index, "#video/1")  # legacy.avi: MJPEG in AVI
@@ -250,9 +252,7 @@ def test_a_video_the_browser_cannot_play_gets_a_note_and_the_timelines_still_wor
     assert all("legacy.avi" in e["message"] for e in errors(browser))
 
 
-def test_an_index_of_500_videos_opens_in_seconds_and_loads_one_video_on_demand(
-    browser, tmp_path
-):
+def test_an_index_of_500_videos_opens_in_seconds_and_loads_one_video_on_demand(browser, tmp_path):
     classes = ["Happy", "Sad", "Neutral", "Angry"]
     rows = []
     for v in range(500):
@@ -260,8 +260,8 @@ def test_an_index_of_500_videos_opens_in_seconds_and_loads_one_video_on_demand(
             p = [0.1, 0.1, 0.1, 0.1]
             p[(v + c // 10) % 4] = 0.7
             label = classes[p.index(0.7)]
-            rows.append([f"v{v:03d}.mp4", 0, c, c * 25, c * 25 + 49, c, c + 2.0, label, 0.7, *p]
-                        + [1.0, 2.0, 30.0, 30.0, 0.9, "m"])
+            head = [f"v{v:03d}.mp4", 0, c, c * 25, c * 25 + 49, c, c + 2.0, label, 0.7]
+            rows.append([*head, *p, 1.0, 2.0, 30.0, 30.0, 0.9, "m"])
     columns = ["video", "face_id", "clip_index", "start_frame", "end_frame", "start_s", "end_s",
                "label", "confidence", *[f"p_{c}" for c in classes],
                "box_x", "box_y", "box_w", "box_h", "det_score", "model"]  # fmt: skip

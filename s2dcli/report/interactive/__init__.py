@@ -175,6 +175,7 @@ def _copy(source: Path, target: Path) -> int:
         have = target.stat()
         if have.st_size == stat.st_size and int(have.st_mtime) == int(stat.st_mtime):
             return 0
+
     def copy(tmp: Path) -> None:
         shutil.copy2(source, tmp)
 
