@@ -76,7 +76,8 @@ def eaf_vocabulary(eaf: pympi.Eaf, cv: str = "s2d classes") -> list[str]:
 def read_vtt(path: Path) -> list[tuple[int, int, str]]:
     assert path.read_text(encoding="utf-8").startswith("WEBVTT")
     return [
-        (_vtt_ms(c.start), _vtt_ms(c.end), html.unescape(c.text)) for c in webvtt.read(str(path))
+        (_vtt_ms(c.start), _vtt_ms(c.end), html.unescape(c.text))
+        for c in webvtt.read(str(path)).captions
     ]
 
 
