@@ -152,7 +152,8 @@ class PyAVSource:
             self._next_index += 1
             heartbeat()
         if buffer is None or not count:
-            return self._end()
+            self._end()
+            return None
         return make_batch(buffer, start, times, count)
 
     def read_frames(self, max_frames: int, heartbeat: Heartbeat) -> list[Frame] | None:
@@ -170,7 +171,10 @@ class PyAVSource:
             frames.append(Frame(self._next_index, pts_s, image))
             self._next_index += 1
             heartbeat()
-        return frames or self._end()
+        if not frames:
+            self._end()
+            return None
+        return frames
 
     def close(self) -> None:
         self._pool.clear()
@@ -298,7 +302,10 @@ def _open_container(
     try:
         if not container.streams.video:
             raise VideoDecodeError(path, "no video stream (audio-only or data file)")
-        stream = container.streams.best("video") or container.streams.video[0]
+        best = container.streams.best("video")  # typed Stream; for "video" a VideoStream
+        stream = (
+            best if isinstance(best, av.video.stream.VideoStream) else container.streams.video[0]
+        )
         if stream.codec_context is None:
             raise VideoDecodeError(
                 path, "unknown codec: FFmpeg has no decoder for it; re-encode it to H.264"

@@ -20,6 +20,7 @@ import torch
 from engine.device import inference_context, is_out_of_memory
 from engine.stats import peak_rss_bytes
 from engine.video import open_video
+from engine.video.types import BackendChoice
 from s2dcli.benchmark.timing import count_flops, paired_ratio, timed_rounds
 from s2dcli.models import S2D, LandmarkNet
 from s2dcli.pipeline.classify import FrameNormalizer
@@ -54,9 +55,9 @@ def _raw_pyav(path: Path) -> int:
     return count
 
 
-def _engine_read(path: Path, backend: str) -> Callable[[], int]:
+def _engine_read(path: Path, backend: BackendChoice) -> Callable[[], int]:
     def read() -> int:
-        with open_video(path, backend=backend) as video:  # type: ignore[arg-type]
+        with open_video(path, backend=backend) as video:
             return sum(1 for _ in video)
 
     return read
@@ -102,10 +103,11 @@ def bench_detect(
     engine's workers), each detector on all of `frames`."""
     with ThreadPoolExecutor(len(detectors), thread_name_prefix="s2d-bench-detect") as pool:
 
+        def faces_found(detector: Any) -> int:
+            return sum(len(detector.detect(f)) for f in frames)
+
         def step() -> int:
-            jobs = [
-                pool.submit(lambda d=d: sum(len(d.detect(f)) for f in frames)) for d in detectors
-            ]
+            jobs = [pool.submit(faces_found, d) for d in detectors]
             return sum(job.result() for job in jobs)
 
         timing = timed_rounds({"detect": step}, seconds, torch.device("cpu"), min_rounds)["detect"]
@@ -153,7 +155,8 @@ def bench_models(
     for b in batch_sizes:
         if progress:
             progress(f"model: batch size {b} ({b * t} frames of {size} px)")
-        timings, flops = None, {}
+        timings: dict[str, Any] | None = None
+        flops: dict[str, int] = {}
         try:
             timings, flops = _time_models(
                 model, landmarks, vit, normalize, device, b, precision, compile, seconds, min_rounds

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TypedDict
 
 from s2dcli.errors import InputError, S2DError, WeightsNotAvailableError
 from s2dcli.faces.base import BaseDetector
@@ -35,6 +36,12 @@ logger = logging.getLogger("s2d.faces")
 
 OFFLINE_DETECTOR = "mtcnn"
 SPECS = ("auto", "scrfd", *KNOWN_PACKS, OFFLINE_DETECTOR, WHOLE_FRAME)
+
+
+class _Threshold(TypedDict, total=False):
+    """The `threshold` keyword, present only when the user set one (else each detector's own)."""
+
+    threshold: float
 
 
 def create_detector(
@@ -72,7 +79,7 @@ def create_detector(
             f"Invalid face threshold {threshold!r}: use a score between 0 and 1, "
             "e.g. 0.5 (or leave it unset for the detector's default)."
         )
-    extra = {} if threshold is None else {"threshold": float(threshold)}
+    extra: _Threshold = {} if threshold is None else {"threshold": float(threshold)}
     if is_whole_frame(key):
         return WholeFrameDetector(min_face=min_face)
     if key == OFFLINE_DETECTOR:
@@ -112,7 +119,7 @@ def create_detector(
 
 
 def _scrfd(
-    found: PackDetector, min_face: float, extra: dict[str, float], device: str, threads: int | None
+    found: PackDetector, min_face: float, extra: _Threshold, device: str, threads: int | None
 ) -> ScrfdDetector:
     return ScrfdDetector(
         found.path,
@@ -127,7 +134,7 @@ def _scrfd(
 
 def _auto(
     min_face: float,
-    extra: dict[str, float],
+    extra: _Threshold,
     device: str,
     threads: int | None,
     root: str | Path | None,

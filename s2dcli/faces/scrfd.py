@@ -116,6 +116,7 @@ class ScrfdDetector(BaseDetector):
             new_w, new_h = in_w, max(1, int(in_w * height / width))
         canvas = np.zeros((in_h, in_w, 3), np.uint8)
         canvas[:new_h, :new_w] = cv2.resize(image, (new_w, new_h))
+        blob: np.ndarray  # uint8 pixels or float32 normalised, whichever the graph takes
         if self._input_dtype == np.uint8:
             blob = canvas
         else:

@@ -21,6 +21,9 @@ class EmotionAnchors(nn.Module):
     Both start uniformly random in [0, 1), as in the release.
     """
 
+    queue: torch.Tensor  # registered buffers: declared so nn.Module's __getattr__ is not asked
+    probs: torch.Tensor
+
     def __init__(self, num_classes: int, dim: int, k: int = 2, size: int = 16) -> None:
         super().__init__()
         if not 1 <= k <= size:

@@ -12,7 +12,7 @@ import json
 import logging
 import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ from s2dcli.models.config import LANDMARK_GRID, S2DConfig
 
 logger = logging.getLogger("s2d.models")
 
-SAFE_GLOBALS = [argparse.Namespace]
+# The form torch.serialization.safe_globals takes: a class (a callable) or (class, name).
+SAFE_GLOBALS: list[Callable[..., Any] | tuple[Callable[..., Any], str]] = [argparse.Namespace]
 STATE_DICT_KEYS = ("model", "model_state_dict", "state_dict")
 CONFIG_KEYS = ("s2d_config", "config")
 SIDECAR_SUFFIX = ".json"

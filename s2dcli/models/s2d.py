@@ -12,6 +12,7 @@ temporal adapter projects down before regrouping frames, which moves 4x fewer by
 from __future__ import annotations
 
 from functools import partial
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -101,6 +102,7 @@ class TemporalAdapter(Adapter):
         h = self.act(self.D_fc1(x))
         hidden = h.shape[-1]
         h = h.view(bt // t, t, n, hidden).transpose(1, 2).reshape(-1, t, hidden)
+        assert self.attn is not None, "a temporal adapter is built with attention heads"
         h = self.attn(h)
         h = h.view(bt // t, n, t, hidden).transpose(1, 2).reshape(bt, n, hidden)
         return self.D_fc2(h)
@@ -231,7 +233,9 @@ class S2D(nn.Module):
                 num_heads=config.num_heads,
                 mlp_ratio=config.mlp_ratio,
                 qkv_bias=config.qkv_bias,
-                norm_layer=norm_layer,
+                # timm annotates a Module class, but calls it like any factory (as its own
+                # models do with partial(nn.LayerNorm, eps=...)).
+                norm_layer=cast("type[nn.Module]", norm_layer),
             )
             for _ in range(config.depth)
         )
@@ -250,6 +254,7 @@ class S2D(nn.Module):
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
         for block in self.prompt_blocks:
+            assert isinstance(block, PromptBlock)
             for conv in (block.conv0_0, block.conv0_1, block.conv1x1):
                 nn.init.xavier_uniform_(conv.weight)
         for param in (self.cls_token, self.pos_embed, self.temporal_embedding):

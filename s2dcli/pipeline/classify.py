@@ -8,6 +8,7 @@ fp32 on CPU. A CUDA out-of-memory error halves the batch and retries, losing no 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,15 +113,16 @@ class Classifier:
             # a clip's scores independent of its batch.
             clips = clips.expand(2, *clips.shape[1:]).contiguous()
 
-        def run(rows: list[int]) -> list[torch.Tensor]:
-            whole = rows[0] == 0 and len(rows) == clips.shape[0]
-            part = clips if whole else clips[rows[0] : rows[-1] + 1]
+        def run(rows: Sequence[object]) -> list[torch.Tensor]:
+            # run_halving_on_oom passes `rows` whole or halved: slices of the range below.
+            assert isinstance(rows, range) and rows.step == 1
+            part = clips if len(rows) == clips.shape[0] else clips[rows.start : rows.stop]
             return list(self._run(part).cpu())
 
         def on_halve(size: int) -> None:
             self.halvings += 1
 
-        rows = run_halving_on_oom(run, list(range(clips.shape[0])), on_halve=on_halve)
+        rows = run_halving_on_oom(run, range(clips.shape[0]), on_halve=on_halve)
         logits = torch.stack(rows[:count]) if count else torch.zeros(0, self.model.num_classes)
         probs = logits.softmax(dim=-1)
         return ClipScores(probs.numpy().astype(np.float32), logits.numpy().astype(np.float32))
