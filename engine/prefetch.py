@@ -21,7 +21,13 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _POLL_S = 0.05
-_DONE = object()
+
+
+class _Done:
+    """The end-of-source marker a `Prefetcher` worker puts after the last item."""
+
+
+_DONE = _Done()
 
 
 class WorkerError(RuntimeError):
@@ -47,14 +53,14 @@ class Prefetcher(Generic[T]):
             raise ValueError(f"depth must be at least 1, got {depth}")
         self.depth = depth
         self.name = name
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[T | WorkerError | _Done] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, args=(iter(source),), name=name, daemon=True
         )
         self._thread.start()
 
-    def _put(self, item: object) -> bool:
+    def _put(self, item: T | WorkerError | _Done) -> bool:
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=_POLL_S)
@@ -86,11 +92,11 @@ class Prefetcher(Generic[T]):
                     if not self._thread.is_alive() and self._queue.empty():
                         return  # closed from elsewhere
                     continue
-                if item is _DONE:
+                if isinstance(item, _Done):
                     return
                 if isinstance(item, WorkerError):
                     raise item
-                yield item  # type: ignore[misc]
+                yield item
         finally:
             self.close()
 

@@ -18,13 +18,26 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from engine.crop import DEFAULT_MARGIN, crop_face
 
+if TYPE_CHECKING:
+    from engine.video import VideoReader  # imported when a sheet is written (it loads PyAV)
+
 log = logging.getLogger("s2d.review")
+
+
+class _BoxRow(Protocol):
+    """A row of `DataFrame.itertuples()` over a clip table (pandas types its cells as Any)."""
+
+    box_x: Any
+    box_y: Any
+    box_w: Any
+    box_h: Any
 
 
 @dataclass(frozen=True)
@@ -110,7 +123,7 @@ def _crops(
     rows: pd.DataFrame,
     wanted: dict[object, list[int]],
     options: StripOptions,
-    open_video: Callable[..., object],
+    open_video: Callable[..., VideoReader],
 ) -> dict[object, list[np.ndarray]]:
     by_frame: dict[int, list[object]] = {}
     for index, positions in wanted.items():
@@ -119,7 +132,7 @@ def _crops(
     last = max(by_frame) if by_frame else -1
     boxes = {index: _xyxy(row) for index, row in zip(rows.index, rows.itertuples(), strict=True)}
     crops: dict[object, list[np.ndarray]] = {index: [] for index in wanted}
-    with open_video(path, timeout_s=options.timeout_s) as reader:  # type: ignore[attr-defined]
+    with open_video(path, timeout_s=options.timeout_s) as reader:
         for frame in reader:
             for index in by_frame.get(frame.index, ()):
                 crops[index].append(
@@ -130,9 +143,9 @@ def _crops(
     return crops
 
 
-def _xyxy(row: object) -> np.ndarray:
-    x, y = float(row.box_x), float(row.box_y)  # type: ignore[attr-defined]
-    w, h = float(row.box_w), float(row.box_h)  # type: ignore[attr-defined]
+def _xyxy(row: _BoxRow) -> np.ndarray:
+    x, y = float(row.box_x), float(row.box_y)
+    w, h = float(row.box_w), float(row.box_h)
     return np.array([x, y, x + w, y + h], np.float64)
 
 

@@ -22,6 +22,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -121,6 +122,16 @@ def select_clips(clips: pd.DataFrame, options: SelectOptions) -> pd.DataFrame:
     return picked.sort_values(["video", "face_id", "start_s", "end_s"], kind="stable")
 
 
+class _ClipRow(Protocol):
+    """A row of `DataFrame.itertuples()` over a clip table (pandas types its cells as Any)."""
+
+    video: Any
+    face_id: Any
+    label: Any
+    start_s: Any
+    end_s: Any
+
+
 @dataclass(frozen=True)
 class _Candidate:
     video: str
@@ -130,15 +141,11 @@ class _Candidate:
     end_s: float
 
     @classmethod
-    def of(cls, row: object) -> _Candidate:
-        video = str(row.video)  # type: ignore[attr-defined]
+    def of(cls, row: _ClipRow) -> _Candidate:
+        video = str(row.video)
         return cls(
-            video,
-            (video, int(row.face_id)),  # type: ignore[attr-defined]
-            str(row.label),
-            float(row.start_s),
-            float(row.end_s),
-        )  # type: ignore[attr-defined]
+            video, (video, int(row.face_id)), str(row.label), float(row.start_s), float(row.end_s)
+        )
 
 
 def _spread(candidates: Sequence[_Candidate], options: SelectOptions) -> list[int]:

@@ -69,13 +69,13 @@ def plot_curves(history: Sequence[dict[str, object]], path: Path) -> None:
     if not history:
         return
     plt = _pyplot()
-    epochs = [int(r["epoch"]) for r in history]  # type: ignore[call-overload]
+    epochs = [int(_number(r["epoch"])) for r in history]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(epochs, [float(r["train_loss"]) for r in history], marker="o")  # type: ignore[arg-type]
+    left.plot(epochs, [_number(r["train_loss"]) for r in history], marker="o")
     left.set_xlabel("epoch")
     left.set_ylabel("training loss")
     for key, label in (("val_uar", "UAR"), ("val_war", "WAR")):
-        right.plot(epochs, [float(r[key]) for r in history], marker="o", label=label)  # type: ignore[arg-type]
+        right.plot(epochs, [_number(r[key]) for r in history], marker="o", label=label)
     right.set_xlabel("epoch")
     right.set_ylabel("validation")
     right.set_ylim(0, 1)
@@ -83,3 +83,10 @@ def plot_curves(history: Sequence[dict[str, object]], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _number(value: object) -> float:
+    """A number cell of an `EpochRecord.row()` (typed `object` there, as rows mix types)."""
+    if not isinstance(value, int | float):
+        raise TypeError(f"expected a number in the training history, got {value!r}")
+    return float(value)
