@@ -203,9 +203,8 @@ def _find(inputs: list[str], names: list[str], options: dict[str, object]) -> di
     """Video name -> path: by discovering `inputs` as annotate did, then as root folders."""
     wanted = set(names)
     found: dict[str, Path] = {}
-    extensions = parse_extensions(
-        options.get("ext") if isinstance(options.get("ext"), str) else None
-    )
+    ext = options.get("ext")
+    extensions = parse_extensions(ext if isinstance(ext, str) else None)
     recursive = bool(options.get("recursive", True))
     try:
         for item in find_videos(inputs, extensions, recursive):

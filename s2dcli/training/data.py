@@ -24,6 +24,7 @@ import numpy as np
 
 from engine.crop import DEFAULT_MARGIN, crop_face
 from engine.video import open_video
+from engine.video.types import BackendChoice
 from s2dcli.clips import TrackFrames
 from s2dcli.errors import InputError
 from s2dcli.faces.tracker import TrackerConfig, track_faces
@@ -42,7 +43,7 @@ class ExtractOptions:
     detect_every: int = 5
     margin: float = DEFAULT_MARGIN
     tracker: TrackerConfig = field(default_factory=lambda: TrackerConfig(min_track_seconds=0.0))
-    backend: str = "auto"
+    backend: BackendChoice = "auto"
     timeout_s: float | None = 30.0
 
     @property
@@ -76,7 +77,7 @@ def _survey(
     """Frame times, and the face tracks when faces are detected."""
     times: list[float] = []
     observations = []
-    with open_video(path, options.backend, options.timeout_s) as video:  # type: ignore[arg-type]
+    with open_video(path, options.backend, options.timeout_s) as video:
         last = None
         for frame in video:
             times.append(frame.pts_s)
@@ -146,7 +147,7 @@ def _crop(
 ) -> np.ndarray:
     wanted = {int(p) for p in positions}
     crops: dict[int, np.ndarray] = {}
-    with open_video(path, options.backend, options.timeout_s) as video:  # type: ignore[arg-type]
+    with open_video(path, options.backend, options.timeout_s) as video:
         for frame in video:
             if frame.index not in wanted:
                 if frame.index > max(wanted):
