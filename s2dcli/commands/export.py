@@ -20,8 +20,8 @@ MAX_LISTED = 20
     "formats",
     multiple=True,
     required=True,
-    metavar="elan|boris|vtt|srt",
-    help="What to write (repeatable, or a comma list: -f elan,vtt).",
+    metavar="elan|boris|vtt|srt|all",
+    help="What to write (repeatable, or a comma list: -f elan,vtt; all: every format).",
 )
 @click.option(
     "-o",
@@ -76,8 +76,8 @@ def export(
     \b
     Examples:
       s2d export results.csv -f elan                 # into results.exports/
-      s2d export results.csv -f elan,boris,vtt,srt -o exports/
-      s2d export results.csv -f vtt -o videos/       # subtitles beside the videos
+      s2d export results.csv -f all -o exports/      # elan, boris, vtt and srt
+      s2d export results.csv -f vtt,srt -o videos/   # beside the videos annotate was given
       s2d export out.parquet -f elan --videos /data/videos --overwrite
     """
     from s2dcli.export import export as run_export

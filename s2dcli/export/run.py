@@ -62,7 +62,8 @@ def default_output(results: str | os.PathLike[str]) -> Path:
 
 
 def parse_formats(values: Iterable[str]) -> list[str]:
-    """`["elan,vtt", "SRT"]` -> `["elan", "vtt", "srt"]` (deduplicated, in order).
+    """`["elan,vtt", "SRT"]` -> `["elan", "vtt", "srt"]` (deduplicated, in order); `all` is
+    every format.
 
     Raises:
         InputError: an unknown format, or none at all.
@@ -73,10 +74,13 @@ def parse_formats(values: Iterable[str]) -> list[str]:
             name = part.strip().lower()
             if not name:
                 continue
+            if name == "all":
+                names += [n for n in FORMATS if n not in names]
+                continue
             if name not in FORMATS:
                 raise InputError(
                     f"Unknown export format {part.strip()!r}; choose from "
-                    f"{', '.join(FORMATS)} (several: --format elan --format vtt, or elan,vtt)."
+                    f"{', '.join(FORMATS)} or all (several: -f elan -f vtt, or -f elan,vtt)."
                 )
             if name not in names:
                 names.append(name)

@@ -173,7 +173,7 @@ def test_default_folder_and_bad_format(annotated):
     code, output = run(["export", str(results), "-f", "eaf"])
     assert (
         code == 2
-        and "Error: Unknown export format 'eaf'; choose from elan, boris, vtt, srt" in output
+        and "Error: Unknown export format 'eaf'; choose from elan, boris, vtt, srt or all" in output
     )
     code, output = run(["export", str(results)])
     assert code == 2 and "Missing option '-f' / '--format'" in output

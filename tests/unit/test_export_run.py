@@ -78,7 +78,10 @@ def test_names_that_differ_only_in_case_get_distinct_files(tmp_path):
 def test_formats_and_the_default_folder():
     assert parse_formats(["elan,VTT", "srt", "elan"]) == ["elan", "vtt", "srt"]
     assert parse_formats([" boris "]) == ["boris"]
-    with pytest.raises(InputError, match=r"Unknown export format 'pdf'; choose from elan, boris"):
+    assert parse_formats(["vtt", "all"]) == ["vtt", "elan", "boris", "srt"]
+    with pytest.raises(
+        InputError, match=r"Unknown export format 'pdf'; choose from elan, boris, vtt, srt or all"
+    ):
         parse_formats(["elan,pdf"])
     with pytest.raises(InputError, match="No export format"):
         parse_formats([","])
