@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from collections.abc import Iterable
 
 logger = logging.getLogger("s2d.weights")
@@ -25,17 +26,24 @@ def hub_address(repo_id: str, revision: str | None, path: str) -> str:
 
 
 def rank_candidates(files: Iterable[str], wanted: str) -> list[str]:
-    """The checkpoint files among `files`, the most similar to `wanted` first.
+    """The checkpoint files among `files`, the likeliest stand-ins for `wanted` first.
 
-    Similarity is difflib's ratio of the lower-cased paths; ties keep alphabetical order.
+    Files in the same folder as `wanted` come first (`DFEW/...` for `DFEW/fold1.pth`, not
+    `MAFW/fold1.pth`), then those whose name has the same numbers (the fold: `fold1` and
+    `DFEW_fold1_oversampled` before `fold2`), then by how similar the file names are
+    (difflib's ratio of the lower-cased names); ties keep alphabetical order.
     """
     checkpoints = sorted(f for f in set(files) if f.lower().endswith(CHECKPOINT_SUFFIXES))
-    target = wanted.lower()
+    folder, _, name = wanted.lower().rpartition("/")
 
-    def score(path: str) -> float:
-        return difflib.SequenceMatcher(None, target, path.lower()).ratio()
+    numbers = re.findall(r"\d+", name)
 
-    return sorted(checkpoints, key=lambda p: -score(p))
+    def key(path: str) -> tuple[bool, bool, float]:
+        other_folder, _, other_name = path.lower().rpartition("/")
+        similarity = difflib.SequenceMatcher(None, name, other_name).ratio()
+        return other_folder != folder, re.findall(r"\d+", other_name) != numbers, -similarity
+
+    return sorted(checkpoints, key=key)
 
 
 def _is_listing_error(exc: BaseException) -> bool:
