@@ -1,4 +1,4 @@
-"""The Ray worker: one process holding a loaded model, detector and engine, one video a task.
+"""The Ray worker: one process holding a loaded model and detector (a `Pipeline`), one video a task.
 
 `VideoWorker` is a plain class; `s2dcli.executors.ray_executor` makes it a Ray actor, so this
 module imports no Ray at the top and every Ray node finds it in the installed s2dcli.
@@ -51,7 +51,7 @@ class WorkerInfo:
 
 @dataclass(frozen=True)
 class VideoOutcome:
-    """One processed video: the engine's result and what it cost (`ADDITIVE_STATS` deltas,
+    """One processed video: the pipeline's result and what it cost (`ADDITIVE_STATS` deltas,
     the worker's `peak_rss_bytes`, and `cpu_s`, the CPU seconds the video took)."""
 
     result: VideoResult
@@ -85,7 +85,7 @@ class VideoWorker:
         self._runtime: Runtime | None = None
 
     def setup(self) -> WorkerInfo:
-        """Load the model, detector and engine (user errors come back as `S2DError`s)."""
+        """Load the model, detector and pipeline (user errors come back as `S2DError`s)."""
         import ray
 
         from s2dcli.runtime import load_runtime
@@ -112,22 +112,22 @@ class VideoWorker:
     def process(self, index: int, path: str) -> VideoOutcome:
         """Annotate one video; its failures (unreadable, no face) are in the result."""
         assert self._runtime is not None, "setup() first"
-        engine = self._runtime.pipeline
-        before = {name: getattr(engine.stats, name) for name in ADDITIVE_STATS}
+        pipeline = self._runtime.pipeline
+        before = {name: getattr(pipeline.stats, name) for name in ADDITIVE_STATS}
         cpu = time.process_time()
-        results = list(engine.run([Path(path)]))
+        results = list(pipeline.run([Path(path)]))
         assert len(results) == 1, "one result per video"
         result = replace(results[0], index=index)
         if not self._keep_tracks and result.scan is not None:
             result = replace(result, scan=replace(result.scan, tracks=[]))
         stats: dict[str, float | int] = {
-            name: getattr(engine.stats, name) - before[name] for name in ADDITIVE_STATS
+            name: getattr(pipeline.stats, name) - before[name] for name in ADDITIVE_STATS
         }
-        stats["peak_rss_bytes"] = engine.stats.peak_rss_bytes
+        stats["peak_rss_bytes"] = pipeline.stats.peak_rss_bytes
         stats["cpu_s"] = time.process_time() - cpu  # all of this process's threads
         return VideoOutcome(result, stats)
 
     def close(self) -> None:
         if self._runtime is not None:
-            self._runtime.close()  # type: ignore[attr-defined]
+            self._runtime.close()
             self._runtime = None
