@@ -13,13 +13,19 @@ import os
 import secrets
 from pathlib import Path
 
+from s2dcli.errors import OutputWriteError
+
 # Read and write for everyone, before the umask (what `open(path, "w")` asks for).
 FILE_MODE = 0o666
 
 
 def write_atomic(path: Path, data: bytes | str, *, sync: bool = False) -> Path:
     """Write `data` (text as UTF-8) to `path` atomically; `sync` also flushes it to disk
-    before the rename (what a journal needs to survive power loss). Returns `path`."""
+    before the rename (what a journal needs to survive power loss). Returns `path`.
+
+    Raises:
+        OutputWriteError: the write failed (disk full, read-only, missing folder).
+    """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
@@ -30,6 +36,8 @@ def write_atomic(path: Path, data: bytes | str, *, sync: bool = False) -> Path:
                 f.flush()
                 os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputWriteError(path, exc) from exc
     finally:
         tmp.unlink(missing_ok=True)
     return path

@@ -40,7 +40,9 @@ CLASSES_HELP = (
     "Class names when the weights do not say: dfew, ferv39k, mafw or name1,name2,... "
     "(in the model's output order)."
 )
-PRECISION_HELP = "auto: bf16 autocast on CUDA, fp32 on CPU."
+PRECISION_HELP = (
+    "auto: bf16 autocast on CUDA (fp16 where bf16 is not supported); the CPU always runs fp32."
+)
 _QUIET = "s2d.quiet"
 _VERBOSE = "s2d.verbose"
 _WARNINGS_SCOPED = "s2d.warnings_scoped"

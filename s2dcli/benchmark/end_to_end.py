@@ -29,6 +29,7 @@ from engine.stats import peak_rss_bytes
 from s2dcli.benchmark.media import read_frames
 from s2dcli.benchmark.stages import Row, detector_threads
 from s2dcli.benchmark.timing import synchronize
+from s2dcli.config import ExecutorOptions, FaceOptions, default
 from s2dcli.errors import InputError
 from s2dcli.models import S2D, LandmarkNet
 from s2dcli.pipeline.classify import Classifier, ClipScores
@@ -51,7 +52,7 @@ class RecordingClassifier:
     def __call__(self, clips: torch.Tensor, count: int | None = None) -> ClipScores:
         rows = int(clips.shape[0])
         self.calls.append((rows, rows if count is None else count))
-        return self.inner(clips, count)  # type: ignore[no-any-return]
+        return self.inner(clips, count)
 
 
 class NullClassifier:
@@ -122,7 +123,9 @@ def bench_end_to_end(
     *,
     batch_size: int,
     faces: str,
-    workers: int = 2,
+    detect_every: int = default(FaceOptions, "detect_every"),
+    min_face: float = default(FaceOptions, "min_face"),
+    workers: int = default(ExecutorOptions, "workers"),
     precision: str = "auto",
     compile: bool = False,
     seconds: float = 4.0,
@@ -130,7 +133,7 @@ def bench_end_to_end(
     """Rounds of engine, scan and model (see the module docstring) until `seconds` have passed,
     at least one, after a warm-up of the classifier and of one detector per worker."""
     from s2dcli.clips import ClipConfig
-    from s2dcli.faces import create_detector, is_whole_frame
+    from s2dcli.faces import TrackerConfig, create_detector, is_whole_frame
     from s2dcli.pipeline import DetectorPool, FaceClipOptions
 
     classifier = Classifier(model, landmarks, device, precision, compile)
@@ -141,11 +144,15 @@ def bench_end_to_end(
         None
         if whole_frame
         else DetectorPool(
-            lambda: create_detector(faces, device=detector_device, threads=threads, download=False)
+            lambda: create_detector(
+                faces, min_face=min_face, device=detector_device, threads=threads, download=False
+            )
         )
     )
     scan = FaceClipOptions(
         clips=ClipConfig(num_frames=model.config.num_frames),
+        tracker=TrackerConfig(min_face=min_face),
+        detect_every=detect_every,
         crop_size=model.config.img_size,
         whole_frame=whole_frame,
     )

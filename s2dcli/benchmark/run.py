@@ -26,6 +26,7 @@ from s2dcli.benchmark.stages import (
     bench_models,
     detector_threads,
 )
+from s2dcli.config import ExecutorOptions, FaceOptions, default
 from s2dcli.errors import InputError
 from s2dcli.models import (
     ARCHITECTURES,
@@ -63,6 +64,8 @@ class BenchmarkOptions:
         video: the video for decode, detect and end to end; None writes one with a face.
         seconds: time bound of each timed stage (and of each batch size).
         faces: face detector spec for `create_detector` (none: whole frames).
+        detect_every: end to end, the detector runs on every k-th frame.
+        min_face: faces smaller than this are ignored (pixels, shorter side).
         workers: videos the engine reads at once (it gets that many copies of the video).
         min_rounds: timed rounds after the warm-up, at least.
         video_seconds: length of the generated video.
@@ -78,8 +81,10 @@ class BenchmarkOptions:
     landmark_weights: str | None = None
     video: Path | None = None
     seconds: float = 4.0
-    faces: str = "auto"
-    workers: int = 2
+    faces: str = default(FaceOptions, "faces")
+    detect_every: int = default(FaceOptions, "detect_every")
+    min_face: float = default(FaceOptions, "min_face")
+    workers: int = default(ExecutorOptions, "workers")
     min_rounds: int = 3
     video_seconds: float = 4.0
 
@@ -303,6 +308,8 @@ def run_benchmark(options: BenchmarkOptions, progress: Progress | None = None) -
             video,
             batch_size=batch,
             faces=options.faces,
+            detect_every=options.detect_every,
+            min_face=options.min_face,
             workers=options.workers,
             precision=options.precision,
             compile=options.compile,
@@ -357,7 +364,13 @@ def _bench_detector(
     try:
         for _ in range(options.workers):
             detectors.append(
-                create_detector(spec, device=detector_device, threads=threads, download=False)
+                create_detector(
+                    spec,
+                    min_face=options.min_face,
+                    device=detector_device,
+                    threads=threads,
+                    download=False,
+                )
             )
             if spec == "auto" and getattr(detectors[0], "name", "") == "mtcnn":
                 spec = "mtcnn"  # `auto` warned once already

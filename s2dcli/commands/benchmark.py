@@ -1,8 +1,8 @@
 """`s2d benchmark`: a thin skin over `s2dcli.benchmark.run_benchmark`.
 
 Options are checked before anything heavy loads: a bad `--batch-sizes` or an unusable
-`--device` is a usage error (exit 2) that names the fix. The table goes to stdout, progress
-lines to stderr, and `--json OUT` gets every figure.
+`--device` is a usage error (exit 2) that names the fix. The table goes to stdout (also with
+-q), progress lines to stderr, and `--json OUT` gets every figure (a failed write: exit 3).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any
 
 import click
 
-from s2dcli.errors import InputError
+from s2dcli.config import ExecutorOptions, default
+from s2dcli.errors import InputError, OutputWriteError
+from s2dcli.options import device_options, face_options, is_quiet, model_options, verbosity
 
 MIB = 1024 * 1024
 
@@ -32,19 +34,12 @@ def _batch_sizes(
 
 
 @click.command(context_settings={"max_content_width": 100})
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@device_options
 @click.option(
     "--batch-sizes",
     callback=_batch_sizes,
     metavar="N,N,...",
     help="Clips per model call, e.g. 1,8,32,128 [default: 1,2 on CPU, 1,8,32,128 on CUDA].",
-)
-@click.option(
-    "--precision",
-    type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
-    default="auto",
-    show_default=True,
-    help="auto: bf16 on CUDA; the CPU always runs fp32.",
 )
 @click.option(
     "--compile",
@@ -56,17 +51,11 @@ def _batch_sizes(
     "--model",
     help="Architecture with random weights: s2d_base_patch16_224 (the default) or s2d_test.",
 )
-@click.option("--weights", help="S2D weights instead: a .pth path, published name or URL.")
 @click.option(
-    "--model-config",
-    type=click.Path(exists=True, dir_okay=False),
-    help="S2DConfig JSON for --weights of a non-standard shape.",
+    "--weights",
+    help="S2D weights instead: a .pth path, published name, https:// URL or hf://owner/repo/file.",
 )
-@click.option(
-    "--landmark-weights",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Landmark branch weights [default: random].",
-)
+@model_options(landmark_default="random", offline=False)
 @click.option(
     "--video",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -81,13 +70,13 @@ def _batch_sizes(
     help="Time bound of each stage and batch size (after a warm-up; "
     "at least 3 rounds, end to end at least 1).",
 )
-@click.option("--faces", default="auto", show_default=True, help="Face detector (as for annotate).")
+@face_options
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=2,
+    default=default(ExecutorOptions, "workers"),
     show_default=True,
-    help="Videos the engine reads at once end to end.",
+    help="Videos decoded and searched for faces at once (end to end: copies of the video).",
 )
 @click.option(
     "--json",
@@ -95,10 +84,11 @@ def _batch_sizes(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write every figure to this JSON file.",
 )
+@verbosity
 def benchmark(
     device: str,
-    batch_sizes: tuple[int, ...] | None,
     precision: str,
+    batch_sizes: tuple[int, ...] | None,
     compile_: bool,
     model: str | None,
     weights: str | None,
@@ -107,6 +97,8 @@ def benchmark(
     video: Path | None,
     seconds: float,
     faces: str,
+    detect_every: int,
+    min_face: float,
     workers: int,
     json_out: Path | None,
 ) -> None:
@@ -158,17 +150,30 @@ def benchmark(
             video=video,
             seconds=seconds,
             faces=faces,
+            detect_every=detect_every,
+            min_face=min_face,
             workers=workers,
         )
     except InputError as exc:
         raise click.UsageError(str(exc)) from exc
 
-    report = run_benchmark(options, lambda message: click.echo(f"... {message}", err=True))
+    quiet = is_quiet()
+
+    def progress(message: str) -> None:
+        if not quiet:
+            click.echo(f"... {message}", err=True)
+
+    report = run_benchmark(options, progress)
     data = report.as_dict()
     _print_table(data)
     if json_out is not None:
-        json_out.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-        click.echo(f"Wrote {json_out}", err=True)
+        text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+        try:
+            json_out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise OutputWriteError(json_out, exc) from exc
+        if not quiet:
+            click.echo(f"Wrote {json_out}", err=True)
 
 
 def _num(value: Any, digits: int = 1) -> str:

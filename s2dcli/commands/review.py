@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import click
 
 from s2dcli.errors import InputError
+from s2dcli.options import is_quiet, verbosity
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -66,7 +66,7 @@ from s2dcli.errors import InputError
     is_flag=True,
     help="Replace an earlier review in the folder (its labels.csv included).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@verbosity
 def review(
     results: str,
     output: Path,
@@ -77,7 +77,6 @@ def review(
     videos: tuple[str, ...],
     frames: int,
     overwrite: bool,
-    quiet: bool,
 ) -> None:
     """Show a person the clips the model is least sure about, and collect their labels.
 
@@ -107,8 +106,7 @@ def review(
     from s2dcli.review import review as run_review
     from s2dcli.review.run import check_folder
 
-    if quiet:
-        logging.getLogger("s2d").setLevel(logging.ERROR)
+    quiet = is_quiet()
     options = ReviewOptions(
         budget=budget,
         strategy=strategy,

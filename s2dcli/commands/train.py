@@ -7,21 +7,32 @@ the epoch table go to stderr, rich on a terminal and plain lines otherwise.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from s2dcli.commands.config_file import config_defaults
+from s2dcli.commands.train_progress import EpochTable, ProgressLines
+from s2dcli.config import DeviceOptions, FaceOptions, ModelOptions, default
 from s2dcli.errors import InputError
+from s2dcli.options import (
+    DEVICE_HELP,
+    classes_option,
+    device_options,
+    face_options,
+    is_quiet,
+    model_options,
+    verbosity,
+)
+from s2dcli.training.config import OUT, VAL_SPLIT, TrainConfig
 
-DEVICE_HELP = "auto, cpu, cuda or cuda:N (under torchrun: each process its own GPU)."
+TRAIN_DEVICE_HELP = "auto, cpu, cuda or cuda:N (under torchrun: each process its own GPU)."
 
 
-def data_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by train and evaluate: where the videos are and how clips are cut."""
+def data_options(device_help: str = DEVICE_HELP) -> Any:
+    """What train and evaluate share: where the videos are, the face, model and device
+    groups (as for annotate) and --config."""
     decorators = [
         click.option(
             "--videos",
@@ -29,39 +40,9 @@ def data_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Folder the label file's video paths are relative to [default: the "
             "label file's folder].",
         ),
-        click.option(
-            "--faces",
-            default="auto",
-            show_default=True,
-            help="Face detector (auto, scrfd, an InsightFace pack, a .onnx file, "
-            "mtcnn), or none for videos that are face crops already (DFEW, FERV39K, "
-            "MAFW clips).",
-        ),
-        click.option(
-            "--detect-every",
-            type=click.IntRange(min=1),
-            default=5,
-            show_default=True,
-            help="Detect faces on every k-th frame.",
-        ),
-        click.option(
-            "--min-face",
-            type=click.FloatRange(min=0),
-            default=20.0,
-            show_default=True,
-            help="Ignore faces smaller than this (pixels).",
-        ),
-        click.option(
-            "--model-config",
-            type=click.Path(exists=True, dir_okay=False),
-            help="S2DConfig JSON for weights of a non-standard shape.",
-        ),
-        click.option(
-            "--landmark-weights",
-            help="MobileFaceNet landmark weights [default: the published ones].",
-        ),
-        click.option("--device", default="auto", show_default=True, help=DEVICE_HELP),
-        click.option("--offline", is_flag=True, help="Never download; cached weights only."),
+        face_options,
+        model_options,
+        device_options(device_help=device_help),
         click.option(
             "--config",
             callback=config_defaults,
@@ -72,24 +53,24 @@ def data_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "options (under [train] / [evaluate], or at the top).",
         ),
     ]
-    for decorator in reversed(decorators):
-        fn = decorator(fn)
-    return fn
+
+    def decorate(fn: Any) -> Any:
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return decorate
 
 
-def _data(options: dict[str, Any]) -> Any:
+def _data(
+    videos: str | None,
+    faces: FaceOptions,
+    model: ModelOptions,
+    device: DeviceOptions,
+) -> Any:
     from s2dcli.training.run import DataOptions
 
-    return DataOptions(
-        videos=options.pop("videos"),
-        faces=str(options.pop("faces")),
-        detect_every=int(options.pop("detect_every")),
-        min_face=float(options.pop("min_face")),
-        offline=bool(options.pop("offline")),
-        model_config=options.pop("model_config"),
-        landmark_weights=options.pop("landmark_weights"),
-        device=str(options.pop("device")),
-    )
+    return DataOptions(videos=videos, faces=faces, model=model, device=device)
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -109,29 +90,35 @@ def _data(options: dict[str, Any]) -> Any:
 @click.option(
     "--val-split",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.1,
+    default=VAL_SPLIT,
     show_default=True,
     help="Share of each class held out for validation without --val-labels.",
 )
 @click.option(
     "--init",
-    default="dfew-fold1",
+    default=default(ModelOptions, "model"),
     show_default=True,
     help="Starting weights: a published name (s2d models list), a path, URL or hf:// address.",
 )
-@data_options
-@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
+@data_options(TRAIN_DEVICE_HELP)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=default(TrainConfig, "epochs"),
+    show_default=True,
+    help="Passes over the training clips.",
+)
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=8,
+    default=default(TrainConfig, "batch_size"),
     show_default=True,
     help="Clips per step (per process under torchrun).",
 )
 @click.option(
     "--accumulate",
     type=click.IntRange(min=1),
-    default=1,
+    default=default(TrainConfig, "accumulate"),
     show_default=True,
     help="Gradient accumulation steps (effective batch = batch size x this).",
 )
@@ -140,32 +127,36 @@ def _data(options: dict[str, Any]) -> Any:
     type=click.FloatRange(min=0, min_open=True),
     help="Peak learning rate [default: the release's 1e-5 per 8 clips, scaled].",
 )
-@click.option("--warmup-epochs", type=click.FloatRange(min=0), default=1.0, show_default=True)
 @click.option(
-    "--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True
+    "--warmup-epochs",
+    type=click.FloatRange(min=0),
+    default=default(TrainConfig, "warmup_epochs"),
+    show_default=True,
+    help="Epochs of linear learning-rate warm-up before the cosine decay (fractions allowed).",
+)
+@click.option(
+    "--label-smoothing",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=default(TrainConfig, "label_smoothing"),
+    show_default=True,
+    help="Label smoothing of the cross-entropy loss (0: none).",
 )
 @click.option(
     "--sdl/--no-sdl",
-    default=False,
+    default=default(TrainConfig, "sdl"),
     show_default=True,
     help="Emotion-anchor self-distillation (the release's weight schedule, scaled to --epochs).",
 )
 @click.option(
     "--oversample",
     is_flag=True,
+    default=default(TrainConfig, "oversample"),
     help="Class-balanced epochs: every class drawn as often as the largest.",
-)
-@click.option(
-    "--precision",
-    type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
-    default="auto",
-    show_default=True,
-    help="auto: bf16 autocast on CUDA, fp32 on CPU.",
 )
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default="runs/train",
+    default=OUT,
     show_default=True,
     help="Folder for checkpoints, metrics and plots.",
 )
@@ -178,15 +169,25 @@ def _data(options: dict[str, Any]) -> Any:
 @click.option(
     "--seed",
     type=int,
-    default=0,
+    default=default(TrainConfig, "seed"),
     show_default=True,
     help="Seeds the split, the head, shuffling and augmentation.",
 )
+@verbosity
 def train(
     labels_path: str,
     val_labels: str | None,
     val_split: float,
     init: str,
+    videos: str | None,
+    faces: str,
+    detect_every: int,
+    min_face: float,
+    model_config: str | None,
+    landmark_weights: str | None,
+    offline: bool,
+    device: str,
+    precision: str,
     epochs: int,
     batch_size: int,
     accumulate: int,
@@ -195,11 +196,9 @@ def train(
     label_smoothing: float,
     sdl: bool,
     oversample: bool,
-    precision: str,
     out: Path,
     resume: bool,
     seed: int,
-    **options: Any,
 ) -> None:
     """Fine-tune S2D on your own labelled clips, the release's parameter-efficient way.
 
@@ -226,9 +225,14 @@ def train(
       torchrun --nproc-per-node 4 -m s2dcli train --labels my.csv --device cuda
     """
     from s2dcli.training.run import train as run_train
-    from s2dcli.training.trainer import TrainConfig
 
-    data = _data(options)
+    quiet = is_quiet()
+    data = _data(
+        videos,
+        FaceOptions(faces, detect_every, min_face),
+        ModelOptions(model_config=model_config, landmark_weights=landmark_weights, offline=offline),
+        DeviceOptions(device, precision),
+    )
     config = TrainConfig(
         epochs=epochs,
         batch_size=batch_size,
@@ -241,14 +245,9 @@ def train(
         seed=seed,
         precision=precision,
     )
-    _check_labels(labels_path, data.videos, val_labels, "--labels")
-    if not resume and (out / "state.pt").exists():
-        raise click.UsageError(
-            f"{out} holds a training run already: add --resume to continue "
-            "it, or choose another --out folder."
-        )
-    table = EpochTable()
-    with ProgressLines() as progress:
+    _check_labels(labels_path, videos, val_labels, quiet)
+    table = EpochTable(quiet)
+    with ProgressLines(quiet) as progress:
         summary = run_train(
             labels_path,
             out,
@@ -261,8 +260,10 @@ def train(
             progress=progress,
             on_epoch=table.add,
         )
-    skipped = summary.get("skipped") or []
-    if skipped:
+    if quiet:
+        return
+    skipped = summary.get("skipped")
+    if isinstance(skipped, list) and skipped:
         click.echo(
             f"{len(skipped)} labelled sample(s) gave no clip and were left out "
             f"(see {out / 'train.json'}).",
@@ -288,53 +289,67 @@ def train(
     required=True,
     help="A published name (dfew-fold1, ...), a .pth path, URL or hf:// address.",
 )
+@classes_option
+@data_options()
 @click.option(
-    "--classes",
-    "class_labels",
-    help="The model's class names when the weights do not say: dfew, ferv39k, mafw or a,b,c.",
+    "--batch-size",
+    type=click.IntRange(min=1),
+    help="Clips per model call [default: 32 on CUDA, 8 on CPU].",
 )
-@data_options
-@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for metrics.json, predictions.csv and the confusion matrix.",
 )
+@verbosity
 def evaluate(
     labels_path: str,
     weights: str,
-    class_labels: str | None,
-    batch_size: int,
+    classes: str | None,
+    videos: str | None,
+    faces: str,
+    detect_every: int,
+    min_face: float,
+    model_config: str | None,
+    landmark_weights: str | None,
+    offline: bool,
+    device: str,
+    precision: str,
+    batch_size: int | None,
     out: Path | None,
-    **options: Any,
 ) -> None:
     """Score weights on labelled clips: UAR, WAR, macro / weighted F1, per-class recall.
 
     UAR is the mean of the per-class recalls, WAR the share of clips right. The label file's
     classes are matched to the model's by name; the DFEW, FERV39K and MAFW split files are
     read in their datasets' class orders, so the published checkpoints can be checked
-    against the paper's tables.
+    against the paper's tables. The scores go to stdout (also with -q).
 
     \b
     Examples:
       s2d evaluate --labels DFEW/set_1/test.csv --videos DFEW/clips --faces none \\
           --weights dfew-fold1
       s2d evaluate --labels held_out.csv --weights runs/kids/best.pth --out runs/kids/test
+      s2d evaluate --labels test.csv --weights best.pth --classes angry,happy,neutral
     """
     from s2dcli.training.run import evaluate as run_evaluate
 
-    data = _data(options)
-    _check_labels(labels_path, data.videos, None, "--labels")
-    with ProgressLines() as progress:
-        summary = run_evaluate(
-            labels_path,
-            weights,
-            out,
-            data=data,
-            class_labels=class_labels,
-            batch_size=batch_size,
-            progress=progress,
-        )
+    quiet = is_quiet()
+    data = _data(
+        videos,
+        FaceOptions(faces, detect_every, min_face),
+        ModelOptions(
+            weights=weights,
+            model_config=model_config,
+            landmark_weights=landmark_weights,
+            classes=classes,
+            offline=offline,
+        ),
+        DeviceOptions(device, precision, batch_size),
+    )
+    _check_labels(labels_path, videos, None, quiet)
+    with ProgressLines(quiet) as progress:
+        summary = run_evaluate(labels_path, weights, out, data=data, progress=progress)
     recall = summary["recall"]
     assert isinstance(recall, dict)
     click.echo(
@@ -347,11 +362,13 @@ def evaluate(
             f"{name} {'-' if value is None else f'{value:.3f}'}" for name, value in recall.items()
         )
     )
-    if out is not None:
+    if out is not None and not quiet:
         click.echo(f"-> {out / 'metrics.json'}, {out / 'predictions.csv'}", err=True)
 
 
-def _check_labels(labels_path: str, videos: str | None, val_labels: str | None, hint: str) -> None:
+def _check_labels(
+    labels_path: str, videos: str | None, val_labels: str | None, quiet: bool
+) -> None:
     """Read the label files before anything loads; say what they hold (a misspelt class
     shows up here as a class of its own)."""
     from collections import Counter
@@ -361,92 +378,17 @@ def _check_labels(labels_path: str, videos: str | None, val_labels: str | None, 
     try:
         labels = read_labels(labels_path, videos)
     except InputError as exc:
-        raise click.BadParameter(str(exc), param_hint=hint) from exc
+        raise click.BadParameter(str(exc), param_hint="--labels") from exc
     counts = Counter(labels.classes[c.label] for c in labels.clips)
-    click.echo(
-        f"{labels_path}: {len(labels.clips)} samples, {len(labels.classes)} classes ("
-        + ", ".join(f"{name} {counts[name]}" for name in labels.classes)
-        + ")",
-        err=True,
-    )
+    if not quiet:
+        click.echo(
+            f"{labels_path}: {len(labels.clips)} samples, {len(labels.classes)} classes ("
+            + ", ".join(f"{name} {counts[name]}" for name in labels.classes)
+            + ")",
+            err=True,
+        )
     if val_labels is not None:
         try:  # every validation class must be a training class
             read_labels(val_labels, videos, labels.classes if labels.format == "csv" else None)
         except InputError as exc:
             raise click.BadParameter(str(exc), param_hint="--val-labels") from exc
-
-
-class ProgressLines:
-    """Progress of extraction and batches: a rich bar on a terminal, a line per quarter else."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self._progress: Any = None
-        self._tasks: dict[str, Any] = {}
-        self._last: dict[str, int] = {}
-
-    def __enter__(self) -> ProgressLines:
-        if self.tty:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-            self._progress = Progress(
-                "{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                transient=True,
-            )
-            self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-    def __call__(self, what: str, done: int, total: int) -> None:
-        if self._progress is not None:
-            if what not in self._tasks or done == 1:
-                if what in self._tasks:
-                    self._progress.remove_task(self._tasks[what])
-                self._tasks[what] = self._progress.add_task(what, total=total)
-            self._progress.update(self._tasks[what], completed=done)
-            return
-        if what == "batches":
-            return  # the epoch lines say enough in a log
-        quarter = done * 4 // total
-        if done == total or quarter > self._last.get(what, -1):
-            self._last[what] = quarter
-            click.echo(f"{what}: {done}/{total}", err=True)
-
-
-class EpochTable:
-    """Epoch metrics as they come: a rich table on a terminal, plain lines otherwise."""
-
-    COLUMNS = ("epoch", "train loss", "val UAR", "val WAR", "macro F1", "lr", "time")
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, ...]] = []
-
-    def add(self, record: Any, metrics: Any) -> None:
-        row = (
-            str(record.epoch),
-            f"{record.train_loss:.4f}",
-            f"{record.val_uar:.4f}",
-            f"{record.val_war:.4f}",
-            f"{record.val_macro_f1:.4f}",
-            f"{record.lr:.2e}",
-            f"{record.seconds:.1f}s",
-        )
-        self.rows.append(row)
-        if sys.stderr.isatty():
-            from rich.console import Console
-            from rich.table import Table
-
-            table = Table(*self.COLUMNS, title="training")
-            for line in self.rows:
-                table.add_row(*line)
-            Console(stderr=True).print(table)
-        else:
-            click.echo(
-                "epoch {} loss {} val UAR {} WAR {} macro F1 {} lr {} {}".format(*row), err=True
-            )

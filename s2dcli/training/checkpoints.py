@@ -24,6 +24,7 @@ from s2dcli.errors import InputError
 from s2dcli.models.checkpoint import sidecar_path
 from s2dcli.training.metrics import Metrics, metrics_from_confusion
 from s2dcli.training.types import EpochRecord, TrainResult
+from s2dcli.write.files import writing
 
 if TYPE_CHECKING:
     from s2dcli.training.trainer import Trainer
@@ -34,8 +35,10 @@ STATE_FILE = "state.pt"
 def save_weights(trainer: Trainer, path: Path, epoch: int, metrics: Metrics) -> None:
     """Write the model's weights to `path` and its sidecar beside it."""
     tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"model": trainer.model.state_dict()}, tmp)
-    os.replace(tmp, path)
+    with writing(path):  # a full disk is an OutputWriteError (exit 3), not a traceback
+        with open(tmp, "wb") as f:  # a file object: torch.save then raises the OSError itself
+            torch.save({"model": trainer.model.state_dict()}, f)
+        os.replace(tmp, path)
     meta = {
         "config": trainer.model.config.to_dict(),
         "class_names": trainer.classes,
@@ -68,8 +71,10 @@ def save_state(trainer: Trainer, epoch: int, result: TrainResult) -> None:
         "config": asdict(trainer.config),
     }
     tmp = trainer.out_dir / f".{STATE_FILE}.tmp"
-    torch.save(state, tmp)
-    os.replace(tmp, trainer.out_dir / STATE_FILE)
+    with writing(trainer.out_dir / STATE_FILE):
+        with open(tmp, "wb") as f:
+            torch.save(state, f)
+        os.replace(tmp, trainer.out_dir / STATE_FILE)
 
 
 def load_state(trainer: Trainer) -> tuple[int, TrainResult]:

@@ -26,6 +26,7 @@ from engine.crop import DEFAULT_MARGIN, crop_face
 from engine.video import open_video
 from engine.video.types import BackendChoice
 from s2dcli.clips import TrackFrames
+from s2dcli.config import FaceOptions, default
 from s2dcli.errors import InputError
 from s2dcli.faces.tracker import TrackerConfig, track_faces
 from s2dcli.faces.types import FaceDetector
@@ -40,7 +41,7 @@ class ExtractOptions:
     num_frames: int = 16
     size: int = 224
     faces: str = "auto"
-    detect_every: int = 5
+    detect_every: int = default(FaceOptions, "detect_every")
     margin: float = DEFAULT_MARGIN
     tracker: TrackerConfig = field(default_factory=lambda: TrackerConfig(min_track_seconds=0.0))
     backend: BackendChoice = "auto"

@@ -6,7 +6,7 @@ clips are then extracted once through the face pipeline into the clip cache
 
 Classes: when every class of the label file is one of the starting model's (by name, any
 case; or 0-based indices into its classes), the model keeps its head and its class order;
-otherwise it gets a new head for the label file's classes.
+otherwise it gets a new head for the label file's classes (`label_sets`).
 
 Files written to `out` by `train`: `metrics.csv` (one row per epoch), `best.pth` / `last.pth`
 with their JSON sidecars (config, class names, training metadata), `state.pt` (for
@@ -17,21 +17,27 @@ with their JSON sidecars (config, class names, training metadata), `state.pt` (f
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from s2dcli.atomic import write_atomic
-from s2dcli.errors import InputError
+from s2dcli.config import DeviceOptions, FaceOptions, ModelOptions, default
+from s2dcli.errors import DeviceError, InputError
 from s2dcli.labels import LabelledClip, LabelSet, read_labels
+from s2dcli.training.config import VAL_SPLIT, TrainConfig
 from s2dcli.training.data import ClipCache, ExtractOptions, SampleError
+from s2dcli.training.files import write_json, write_metrics_csv, write_predictions
+from s2dcli.training.label_sets import (
+    fits_model_classes,
+    model_class_names,
+    read_label_sets,
+    reorder_classes,
+    split_validation,
+)
 
 log = logging.getLogger("s2d.train")
 
@@ -40,16 +46,22 @@ Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 @dataclass(frozen=True)
 class DataOptions:
-    """Where the samples are, how clips are cut from them, and where the model runs."""
+    """Where the samples are, how faces are found, which weights beside S2D's, where it runs.
+
+    Attributes:
+        videos: the folder the label files' video paths are relative to (None: each label
+            file's folder).
+        faces: the detector and its settings, as for `annotate`.
+        model: `model_config`, `landmark_weights`, `offline` and (for `evaluate`) `classes`;
+            the S2D weights themselves are `train`'s `init` and `evaluate`'s `weights`.
+        device: `device`; for `evaluate` also `precision` and `batch_size` (`train` takes
+            them from its `TrainConfig`).
+    """
 
     videos: str | None = None
-    faces: str = "auto"
-    detect_every: int = 5
-    min_face: float = 20.0
-    offline: bool = False
-    model_config: str | None = None
-    landmark_weights: str | None = None
-    device: str = "auto"
+    faces: FaceOptions = field(default_factory=FaceOptions)
+    model: ModelOptions = field(default_factory=ModelOptions)
+    device: DeviceOptions = field(default_factory=DeviceOptions)
 
 
 @dataclass
@@ -60,96 +72,6 @@ class Extracted:
     labels: np.ndarray
     samples: list[LabelledClip]
     skipped: list[tuple[LabelledClip, str]]
-
-
-def split_validation(labels: LabelSet, share: float, seed: int) -> tuple[LabelSet, LabelSet]:
-    """A stratified, seeded split: about `share` of each class goes to validation."""
-    if not 0 < share < 1:
-        raise InputError(f"--val-split must be between 0 and 1, got {share}.")
-    rng = np.random.default_rng(seed)
-    train, val = [], []
-    for c in range(len(labels.classes)):
-        members = [clip for clip in labels.clips if clip.label == c]
-        order = rng.permutation(len(members))
-        count = max(1, round(len(members) * share)) if len(members) > 1 else 0
-        val += [members[i] for i in order[:count]]
-        train += [members[i] for i in order[count:]]
-    train.sort(key=lambda c: c.line)
-    val.sort(key=lambda c: c.line)
-    if not val:
-        raise InputError(
-            "The validation split is empty: give more labelled clips, a larger "
-            "--val-split, or --val-labels."
-        )
-    return (
-        LabelSet(train, labels.classes, labels.format),
-        LabelSet(val, labels.classes, labels.format),
-    )
-
-
-def model_class_names(weights_path: Path, registry_name: str | None) -> list[str] | None:
-    """The class names a checkpoint's sidecar or the registry gives, else None."""
-    from s2dcli.models.checkpoint import sidecar_path
-    from s2dcli.weights.registry import REGISTRY
-
-    sidecar = sidecar_path(weights_path)
-    if sidecar.exists():
-        try:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            meta = None
-        if isinstance(meta, dict) and isinstance(meta.get("class_names"), list):
-            return [str(n) for n in meta["class_names"]]
-    if registry_name and registry_name in REGISTRY:
-        return list(REGISTRY[registry_name].class_names) or None
-    return None
-
-
-def fits_model_classes(labels: LabelSet, model_classes: list[str]) -> bool:
-    """Whether the label file's classes are all among the model's (names or indices)."""
-    lookup = {c.lower() for c in model_classes}
-    if all(c.lower() in lookup for c in labels.classes):
-        return True
-    return labels.format == "csv" and all(
-        c.isdigit() and int(c) < len(model_classes) for c in labels.classes
-    )
-
-
-def read_label_sets(
-    labels_path: str,
-    val_labels: str | None,
-    videos: str | None,
-    model_classes: list[str] | None,
-    train: LabelSet | None = None,
-) -> tuple[LabelSet, LabelSet | None]:
-    """The training (and validation) labels, in the model's class order when they fit it
-    (`train`: the training file read already, in its own classes)."""
-    train = train or read_labels(labels_path, videos)
-    if model_classes is not None and fits_model_classes(train, model_classes):
-        if train.format == "csv":
-            train = read_labels(labels_path, videos, model_classes)
-        else:
-            train = _reorder(train, model_classes)
-    val = None
-    if val_labels:
-        val = read_labels(val_labels, videos, train.classes)
-        if val.classes != train.classes:
-            val = _reorder(val, train.classes)
-    return train, val
-
-
-def _reorder(labels: LabelSet, classes: list[str]) -> LabelSet:
-    lookup = {c.lower(): i for i, c in enumerate(classes)}
-    missing = [c for c in labels.classes if c.lower() not in lookup]
-    if missing:
-        raise InputError(
-            f"The labels use classes {missing} that the other label file (or the "
-            f"model) does not have: {classes}."
-        )
-    remap = [lookup[c.lower()] for c in labels.classes]
-    return LabelSet(
-        [replace(c, label=remap[c.label]) for c in labels.clips], list(classes), labels.format
-    )
 
 
 def extract(
@@ -179,32 +101,14 @@ def extract(
     return Extracted(np.stack(clips), np.asarray([s.label for s in kept], np.int64), kept, skipped)
 
 
-def write_metrics_csv(path: Path, rows: list[dict[str, object]]) -> None:
-    """`metrics.csv`: one row per epoch (epoch, train_loss, val_uar, val_war, ...)."""
-    if not rows:
-        return
-    _write_csv(path, list(rows[0]), [list(r.values()) for r in rows])
-
-
-def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    write_atomic(path, text.getvalue())
-
-
-def write_json(path: Path, data: object) -> None:
-    write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
-
-
 def _load_models(weights: str, data: DataOptions) -> tuple[Any, Any, Path, str]:
     from s2dcli.models import S2DConfig, load_landmarks, load_s2d
     from s2dcli.runtime import local_weights
 
-    config = S2DConfig.from_json(data.model_config) if data.model_config else None
-    weights_path, name = local_weights(weights, data.offline)
-    landmark_path, _ = local_weights(data.landmark_weights or "landmarks", data.offline)
+    options = data.model
+    config = S2DConfig.from_json(options.model_config) if options.model_config else None
+    weights_path, name = local_weights(weights, options.offline)
+    landmark_path, _ = local_weights(options.landmark_weights or "landmarks", options.offline)
     return load_s2d(weights_path, config), load_landmarks(landmark_path), weights_path, name
 
 
@@ -222,11 +126,15 @@ def _extract_sets(
     options = ExtractOptions(
         num_frames=config.num_frames,
         size=config.img_size,
-        faces=data.faces,
-        detect_every=data.detect_every,
-        tracker=TrackerConfig(min_face=data.min_face, min_track_seconds=0.0),
+        faces=data.faces.faces,
+        detect_every=data.faces.detect_every,
+        tracker=TrackerConfig(min_face=data.faces.min_face, min_track_seconds=0.0),
     )
-    detector = None if options.whole_frame else create_detector(data.faces, min_face=data.min_face)
+    detector = (
+        None
+        if options.whole_frame
+        else create_detector(data.faces.faces, min_face=data.faces.min_face)
+    )
     cache = ClipCache(cache_root() / "clips")
     try:
         return [
@@ -236,6 +144,16 @@ def _extract_sets(
     finally:
         if detector is not None:
             detector.close()
+
+
+def _device(spec: str) -> Any:
+    """The torch device for --device, or a `DeviceError` that says what to use."""
+    from engine.device import DeviceUnavailableError, resolve_device
+
+    try:
+        return resolve_device(spec)
+    except DeviceUnavailableError as exc:
+        raise DeviceError(str(exc)) from exc
 
 
 def _skipped(extracted: list[Extracted]) -> list[dict[str, object]]:
@@ -251,10 +169,10 @@ def train(
     out: Path,
     *,
     val_labels: str | None = None,
-    val_split: float = 0.1,
-    init: str = "dfew-fold1",
+    val_split: float = VAL_SPLIT,
+    init: str = default(ModelOptions, "model"),
     data: DataOptions | None = None,
-    config: Any = None,
+    config: TrainConfig | None = None,
     resume: bool = False,
     progress: Progress | None = None,
     on_epoch: Callable[[Any, Any], None] | None = None,
@@ -266,12 +184,12 @@ def train(
 
     Raises:
         InputError: bad labels (every bad row listed), no clip, unusable options.
+        DeviceError: the device cannot be used.
         WeightsNotAvailableError, CheckpointError: `init` cannot be had or loaded.
     """
-    from engine.device import resolve_device
     from s2dcli.training.distributed import init_distributed, shutdown_distributed
     from s2dcli.training.plots import plot_confusion, plot_curves, write_confusion_csv
-    from s2dcli.training.trainer import ClipSet, TrainConfig, Trainer
+    from s2dcli.training.trainer import ClipSet, Trainer
 
     data = data or DataOptions()
     config = config or TrainConfig()
@@ -284,7 +202,7 @@ def train(
             f"{out} holds a training run already: pass --resume to continue it, "
             "or choose another --out folder."
         )
-    dist, device = init_distributed(resolve_device(data.device))
+    dist, device = init_distributed(_device(data.device.device))
     try:
         model, landmarks, weights_path, init_name = _load_models(init, data)
         registry_name = None if Path(init).exists() else init
@@ -368,27 +286,31 @@ def evaluate(
     out: Path | None = None,
     *,
     data: DataOptions | None = None,
-    class_labels: str | None = None,
-    batch_size: int = 8,
     progress: Progress | None = None,
 ) -> dict[str, object]:
     """Score `weights` on labelled clips: UAR, WAR, macro / weighted F1, per-class recall and
     the confusion matrix; with `out`, also the files named in the module docstring.
 
     The label file's classes are matched to the model's by name (any case); a dataset split
-    file (DFEW, FERV39K, MAFW) evaluated with that dataset's weights needs nothing more.
+    file (DFEW, FERV39K, MAFW) evaluated with that dataset's weights needs nothing more;
+    `data.model.classes` names the model's classes when the weights do not.
+
+    Raises:
+        InputError: bad labels, classes the model does not have, no clip.
+        DeviceError: the device cannot be used.
+        WeightsNotAvailableError, CheckpointError: `weights` cannot be had or loaded.
     """
-    from engine.device import resolve_device
     from s2dcli.runtime import class_names
     from s2dcli.training.metrics import compute_metrics
     from s2dcli.training.plots import plot_confusion, write_confusion_csv
-    from s2dcli.training.trainer import ClipSet, TrainConfig, Trainer
+    from s2dcli.training.trainer import ClipSet, Trainer
 
     data = data or DataOptions()
     labels = read_labels(labels_path, data.videos)  # refuse a bad file before the model loads
+    device = _device(data.device.device)
     model, landmarks, weights_path, name = _load_models(weights, data)
     registry = None if Path(weights).exists() else weights
-    model_classes = class_names(class_labels, weights_path, registry, model.num_classes)
+    model_classes = class_names(data.model.classes, weights_path, registry, model.num_classes)
     if not fits_model_classes(labels, model_classes):
         known = {m.lower() for m in model_classes}
         unknown = [c for c in labels.classes if c.lower() not in known]
@@ -400,15 +322,17 @@ def evaluate(
     labels = (
         read_labels(labels_path, data.videos, model_classes)
         if labels.format == "csv"
-        else _reorder(labels, model_classes)
+        else reorder_classes(labels, model_classes)
     )
     (extracted,) = _extract_sets([(labels, "test clips")], model, data, progress)
     trainer = Trainer(
         model,
         landmarks,
         model_classes,
-        TrainConfig(batch_size=batch_size),
-        resolve_device(data.device),
+        TrainConfig(
+            batch_size=data.device.batch_size_for(device.type), precision=data.device.precision
+        ),
+        device,
         out or Path("."),
     )
     probs = trainer.predict(ClipSet(extracted.clips, extracted.labels))
@@ -425,30 +349,7 @@ def evaluate(
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         write_json(out / "metrics.json", summary)
-        header = [
-            "video",
-            "start_s",
-            "end_s",
-            "face_id",
-            "label",
-            "predicted",
-            "confidence",
-            *(f"p_{c}" for c in model_classes),
-        ]
-        rows = [
-            [
-                str(s.video),
-                s.start_s,
-                s.end_s,
-                s.face_id,
-                model_classes[s.label],
-                model_classes[int(p)],
-                round(float(pr[p]), 6),
-                *np.round(pr, 6).tolist(),
-            ]
-            for s, p, pr in zip(extracted.samples, predicted, probs, strict=True)
-        ]
-        _write_csv(out / "predictions.csv", header, rows)
+        write_predictions(out / "predictions.csv", extracted.samples, probs, model_classes)
         write_confusion_csv(metrics.confusion, model_classes, out / "confusion.csv")
         plot_confusion(metrics.confusion, model_classes, out / "confusion.png")
     return summary
