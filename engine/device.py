@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
@@ -21,7 +22,13 @@ class DeviceUnavailableError(ValueError):
 
 
 def resolve_device(spec: str = "auto") -> torch.device:
-    """`auto` (CUDA if available, else CPU), `cpu`, `cuda` or `cuda:N`."""
+    """`auto` (CUDA if available, else CPU), `cpu`, `cuda` or `cuda:N`.
+
+    Raises:
+        DeviceUnavailableError: An unknown spec, or CUDA asked for where it cannot run; the
+            message tells a torch build without CUDA from a CUDA build that sees no GPU, and
+            says what to install or check.
+    """
     text = spec.strip().lower()
     if text == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -31,16 +38,39 @@ def resolve_device(spec: str = "auto") -> torch.device:
     if not match:
         raise DeviceUnavailableError(f"Unknown device {spec!r}. Use auto, cpu, cuda or cuda:N.")
     if not torch.cuda.is_available():
-        raise DeviceUnavailableError(
-            f"Device {spec!r} was requested but CUDA is not available (torch "
-            f"{torch.__version__}). Use --device cpu, or install a CUDA build of torch."
-        )
+        raise DeviceUnavailableError(cuda_unavailable_message(spec))
     index = int(match.group(1) or 0)
-    if index >= torch.cuda.device_count():
+    count = torch.cuda.device_count()
+    if index >= count:
+        visible = "cuda:0" if count == 1 else f"cuda:0 to cuda:{count - 1}"
         raise DeviceUnavailableError(
-            f"Device {spec!r} does not exist: {torch.cuda.device_count()} CUDA device(s) visible."
+            f"Device {spec!r} does not exist: {count} CUDA device(s) visible ({visible}). "
+            "Pick one of those, or check CUDA_VISIBLE_DEVICES."
         )
     return torch.device("cuda", index)
+
+
+def cuda_unavailable_message(spec: str) -> str:
+    """Why CUDA cannot run here, for a torch build without CUDA or a CUDA build without GPU."""
+    build = torch.version.cuda
+    if build is None:
+        return (
+            f"Device {spec!r} was requested but CUDA is not available: this torch build "
+            f"({torch.__version__}) has no CUDA support. Install a CUDA build of torch (the "
+            "PyTorch install guide gives the command for your CUDA version), or use --device cpu."
+        )
+    hidden = os.environ.get("CUDA_VISIBLE_DEVICES")
+    visible = (
+        f"CUDA_VISIBLE_DEVICES is {hidden!r}"
+        if hidden is not None
+        else "CUDA_VISIBLE_DEVICES is not set (all GPUs visible)"
+    )
+    return (
+        f"Device {spec!r} was requested but CUDA is not available: torch {torch.__version__} "
+        f"is a CUDA {build} build but sees no GPU or driver. Check that `nvidia-smi` lists a "
+        f"GPU, that the NVIDIA driver is installed and supports CUDA {build}, and that "
+        f"CUDA_VISIBLE_DEVICES does not hide it ({visible}); or use --device cpu."
+    )
 
 
 def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:
