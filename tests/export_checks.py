@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import html
+import itertools
 import json
 import os
 from pathlib import Path
@@ -63,6 +64,54 @@ def eaf_segments(eaf: pympi.Eaf) -> list[tuple[int, int, int, str]]:
             face = int(tier.split()[1])
             out += [(face, s, e, v) for s, e, v in eaf.get_annotation_data_for_tier(tier)]
     return sorted(out)
+
+
+def check_eaf_structure(path: Path) -> None:
+    """What ELAN relies on when it opens a document: the declaration, unique ids, every
+    reference resolving (linguistic types, vocabularies, parents, time slots), annotations
+    with start < end, a tier's annotations never overlapping, a dependent (Included_In) tier's
+    inside its parent's, and the values of a vocabulary tier taken from the vocabulary."""
+    import xml.etree.ElementTree as ET
+
+    assert path.read_bytes().startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    root = ET.parse(path).getroot()
+    assert root.tag == "ANNOTATION_DOCUMENT" and root.get("FORMAT") and root.get("VERSION")
+    slots = {s.get("TIME_SLOT_ID"): int(s.get("TIME_VALUE", "-1")) for s in root.iter("TIME_SLOT")}
+    types = {t.get("LINGUISTIC_TYPE_ID"): t for t in root.iter("LINGUISTIC_TYPE")}
+    vocab = {
+        cv.get("CV_ID"): {v.text for v in cv.iter("CVE_VALUE")}
+        for cv in root.iter("CONTROLLED_VOCABULARY")
+    }
+    ids = [a.get("ANNOTATION_ID") for a in root.iter("ALIGNABLE_ANNOTATION")]
+    assert len(ids) == len(set(ids))
+    used = int(root.find("HEADER/PROPERTY[@NAME='lastUsedAnnotation']").text or 0)  # type: ignore[union-attr]
+    assert used >= max((int(str(i)[1:]) for i in ids), default=0)
+    tiers = {t.get("TIER_ID"): t for t in root.iter("TIER")}
+    spans: dict[str | None, list[tuple[int, int, str]]] = {}
+    for name, tier in tiers.items():
+        kind = types[tier.get("LINGUISTIC_TYPE_REF")]
+        allowed = (
+            vocab[kind.get("CONTROLLED_VOCABULARY_REF")]
+            if kind.get("CONTROLLED_VOCABULARY_REF")
+            else None
+        )
+        rows = []
+        for a in tier.iter("ALIGNABLE_ANNOTATION"):
+            start, end = slots[a.get("TIME_SLOT_REF1")], slots[a.get("TIME_SLOT_REF2")]
+            value = a.findtext("ANNOTATION_VALUE") or ""
+            assert 0 <= start < end, (name, start, end)
+            assert allowed is None or value in allowed, (name, value)
+            rows.append((start, end, value))
+        rows.sort()
+        assert all(b[0] >= a[1] for a, b in itertools.pairwise(rows)), f"overlaps on {name}"
+        spans[name] = rows
+    for name, tier in tiers.items():
+        parent = tier.get("PARENT_REF")
+        if parent is None:
+            continue
+        assert types[tier.get("LINGUISTIC_TYPE_REF")].get("CONSTRAINTS") == "Included_In"
+        for start, end, _ in spans[name]:
+            assert any(p <= start and end <= q for p, q, _ in spans[parent]), (name, start, end)
 
 
 def eaf_vocabulary(eaf: pympi.Eaf, cv: str = "s2d classes") -> list[str]:
@@ -181,6 +230,7 @@ def check_video(
     seg = expected_segments(segments, video)
     faces = sorted({int(f) for f in clips.loc[clips["video"] == video, "face_id"]})
     if "elan" in formats:
+        check_eaf_structure(base.with_name(base.name + ".eaf"))
         eaf = read_eaf(base.with_name(base.name + ".eaf"))
         assert eaf_segments(eaf) == [(f, s, e, label) for f, s, e, label, _ in seg]
         assert eaf_vocabulary(eaf) == list(classes)

@@ -16,6 +16,7 @@ from tests.export_checks import (
     CLASSES,
     RUN,
     boris_read_data,
+    check_eaf_structure,
     check_video,
     read_boris_events,
     read_eaf,
@@ -70,6 +71,7 @@ def test_a_video_without_a_face_gets_files_without_annotations(exported):
     root, _, result = exported
     assert result.no_face == ["blank.mp4"]
     base = base_of(root, "blank.mp4")
+    check_eaf_structure(base.with_name("blank.eaf"))
     eaf = read_eaf(base.with_name("blank.eaf"))
     assert not list(eaf.get_tier_names())
     (linked,) = eaf.get_linked_files()
