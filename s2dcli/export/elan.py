@@ -100,11 +100,16 @@ def eaf_bytes(eaf: pympi.Eaf) -> bytes:
 
 
 def media_urls(media: Path, eaf_path: Path) -> tuple[str, str]:
-    """(absolute `file:///` URL, URL relative to the .eaf), unescaped as ELAN writes them."""
+    """(absolute `file:///` URL, URL relative to the .eaf), unescaped as ELAN writes them.
+    Where no relative path exists (another Windows drive), both are the absolute URL."""
     absolute = Path(os.path.abspath(media))
     url = "file:///" + absolute.as_posix().lstrip("/")
-    relative = Path(os.path.relpath(absolute, Path(os.path.abspath(eaf_path)).parent)).as_posix()
-    return url, relative if relative.startswith("../") else "./" + relative
+    try:
+        relative = Path(os.path.relpath(absolute, Path(os.path.abspath(eaf_path)).parent))
+    except ValueError:  # the video and the .eaf on different drives
+        return url, url
+    text = relative.as_posix()
+    return url, text if text.startswith("../") else "./" + text
 
 
 def mime_type(name: str) -> str:
