@@ -35,9 +35,14 @@ UNKNOWN_COLOUR = "#9e9e9e"
 
 
 def clean_text(value: object) -> str:
-    """`value` as text that encodes to UTF-8: lone surrogates become U+FFFD."""
+    """`value` as text that encodes to UTF-8: each undecodable byte of a file name (Python's
+    surrogate escapes) and any other lone surrogate becomes U+FFFD."""
     text = str(value)
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
 
 
 def script_json(value: object) -> str:

@@ -64,6 +64,7 @@ S2D.player = (function () {
   function noVideo(message) {
     useVideo = false;
     own.t = video.currentTime || 0;
+    video.hidden = true; // a black box with a spinner would say "wait"
     note.textContent = message;
     note.hidden = false;
     update();

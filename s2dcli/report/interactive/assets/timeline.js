@@ -109,7 +109,7 @@ S2D.timeline = (function () {
       root.appendChild(svg("text", { class: "tick", x: x(t), y: axisY, "text-anchor": "middle" },
                            step < 1 ? t.toFixed(2) : String(Math.round(t))));
     }
-    root.appendChild(svg("text", { class: "tick", x: LEFT + inner, y: axisY,
+    root.appendChild(svg("text", { class: "tick", x: LEFT - 12, y: axisY,
                                    "text-anchor": "end" }, "s"));
     var head = svg("line", { class: "playhead", x1: LEFT, x2: LEFT, y1: TOP - 4,
                              y2: top + RIBBON + 2 });
