@@ -189,9 +189,8 @@ def read_results(
     if record_path.exists():
         record = _read_record(record_path)
     else:
-        log.warning(
-            "%s not found: the videos cannot be found unless --videos is given", record_path
-        )
+        # Said once more, as a warning, by the formats that link the videos (media_paths).
+        log.info("%s not found: the videos are found only with --videos", record_path)
     clips = _read_clips(path, record)
     classes = [c[2:] for c in probability_columns(clips)] or _recorded_classes(record)
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
