@@ -101,8 +101,9 @@ def run_record_path(results: Path) -> Path:
     return results.with_name(results.name + ".run.json")
 
 
-def read_clip_table(path: Path) -> pd.DataFrame:
-    """An `annotate` output (.csv, .parquet or .jsonl), checked for the columns review needs."""
+def read_clip_table(path: Path, *, allow_empty: bool = False) -> pd.DataFrame:
+    """An `annotate` output (.csv, .parquet or .jsonl), checked for the columns review needs
+    (and, unless `allow_empty`, for at least one clip)."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
@@ -127,7 +128,7 @@ def read_clip_table(path: Path) -> pd.DataFrame:
             f"{path} is not an `s2d annotate` results file (no {absent} "
             "column); pass the -o file of annotate."
         )
-    if frame.empty:
+    if frame.empty and not allow_empty:
         raise InputError(f"{path} has no clips: there is nothing to review.")
     frame["video"] = frame["video"].astype(str)
     frame["label"] = frame["label"].astype(str)

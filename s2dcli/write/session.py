@@ -118,8 +118,8 @@ class OutputSession:
     def _report(self) -> None:
         from s2dcli.report.interactive import write_report
 
-        assert self.outputs.report is not None
         outputs = self.outputs
+        assert outputs.report is not None
         write_report(outputs.output, outputs.report, summary=outputs.summary_path, overwrite=True)
 
     def _overlay(self, record: VideoRecord, video_path: Path, tracks: list[TrackFrames]) -> None:
