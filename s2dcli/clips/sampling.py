@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from s2dcli.config import ClipOptions, default
 from s2dcli.errors import InputError
 
 
@@ -20,8 +21,8 @@ from s2dcli.errors import InputError
 class ClipConfig:
     """How tracks are cut into clips."""
 
-    clip_seconds: float = 2.0
-    stride_seconds: float = 1.0
+    clip_seconds: float = default(ClipOptions, "clip_seconds")
+    stride_seconds: float = default(ClipOptions, "stride_seconds")
     num_frames: int = 16
     min_seconds: float = 0.5
 

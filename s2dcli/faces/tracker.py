@@ -32,6 +32,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from s2dcli.clips import TrackFrames
+from s2dcli.config import FaceOptions, default
 from s2dcli.faces.boxes import box_iou
 from s2dcli.faces.types import Detections
 
@@ -61,7 +62,7 @@ class TrackerConfig:
     max_gap_seconds: float = 1.0
     min_track_seconds: float = 0.5
     min_detections: int = 2
-    min_face: float = 20.0
+    min_face: float = default(FaceOptions, "min_face")
     max_first_step: float = 1.0
 
     def __post_init__(self) -> None:

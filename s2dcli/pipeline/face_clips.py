@@ -24,6 +24,7 @@ from engine.crop import DEFAULT_MARGIN, crop_face
 from engine.video import Frame, VideoDecodeError, VideoInfo, open_video
 from engine.video.types import BackendChoice
 from s2dcli.clips import ClipConfig, CutClip, StreamingClipCutter, TrackFrames
+from s2dcli.config import FaceOptions, default
 from s2dcli.errors import InputError
 from s2dcli.faces.tracker import FaceTracker, TrackerConfig, TrackState
 from s2dcli.faces.types import FaceDetector
@@ -50,7 +51,7 @@ class FaceClipOptions:
 
     clips: ClipConfig = field(default_factory=ClipConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
-    detect_every: int = 5
+    detect_every: int = default(FaceOptions, "detect_every")
     crop_size: int = 224
     margin: float = DEFAULT_MARGIN
     whole_frame: bool = False

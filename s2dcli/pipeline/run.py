@@ -33,6 +33,7 @@ from engine.batching import Batch, chain_streams, collate
 from engine.prefetch import Prefetcher
 from engine.stats import peak_rss_bytes
 from s2dcli.clips import ClipSpec, CutClip
+from s2dcli.config import CPU_BATCH_SIZE, ExecutorOptions, default
 from s2dcli.errors import InputError
 from s2dcli.faces.types import FaceDetector
 from s2dcli.pipeline.classify import Classifier
@@ -61,8 +62,8 @@ class PipelineOptions:
         pad_batches: give every batch `batch_size` rows; None means on CUDA only.
     """
 
-    batch_size: int = 16
-    workers: int = 2
+    batch_size: int = CPU_BATCH_SIZE
+    workers: int = default(ExecutorOptions, "workers")
     queue_clips: int | None = None
     pad_batches: bool | None = None
 
