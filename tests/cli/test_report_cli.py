@@ -48,7 +48,9 @@ def test_report_then_refuses_to_replace_it_without_overwrite(annotated, tmp_path
     before = (out / "index.html").read_bytes()
     code, output = report(str(annotated / "results.csv"), "-o", str(out))
     assert code == 2
-    assert output.startswith(f"Error: {out} already holds a report:\n  {out / 'index.html'}\n")
+    assert output.startswith(
+        f"Error: The folder {out} already holds a report:\n  {out / 'index.html'}\n"
+    )
     assert "Use --overwrite to replace it" in output
     assert (out / "index.html").read_bytes() == before
     code, output = report(str(annotated / "results.csv"), "-o", str(out), "--overwrite", "-q")

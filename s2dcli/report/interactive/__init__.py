@@ -111,7 +111,7 @@ def write_report(
             listed = "\n".join(f"  {p}" for p in existing[:5])
             more = f"\n  ... and {len(existing) - 5} more" if len(existing) > 5 else ""
             raise OutputsExistError(
-                f"{folder} already holds a report:\n{listed}{more}\n"
+                f"The folder {folder} already holds a report:\n{listed}{more}\n"
                 "Use --overwrite to replace it, or choose another folder."
             )
     with writing(folder):

@@ -143,7 +143,8 @@ S2D.player = (function () {
   function drawOverlay(t) {
     var boxes = boxesAt(t), drawn = [];
     var ctx = canvas.getContext("2d"), ratio = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(video.clientWidth * ratio)) layout();
+    if (canvas.width !== Math.round(video.clientWidth * ratio) ||
+        canvas.height !== Math.round(video.clientHeight * ratio)) layout(); // size now known
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     var vw = video.videoWidth, vh = video.videoHeight;
