@@ -7,11 +7,16 @@ the crops a later clip can still use, and on `finish` adds what `sample_clips` h
 regular windows (the window aligned to the track's end, or the single padded window of short
 material). The clips are exactly those of `sample_clips` on the finished track; `finish` checks
 that and raises on a mismatch (a bug).
+
+What it keeps for the whole track is each frame's number, time, box and score (the track itself,
+for the end-aligned window, that check and the overlays), packed in typed arrays: 36 bytes a
+frame, not a Python object per value.
 """
 
 from __future__ import annotations
 
 import bisect
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,10 +56,11 @@ class StreamingClipCutter:
     def __init__(self, track_id: int, config: ClipConfig) -> None:
         self.track_id = track_id
         self.config = config
-        self._frames: list[int] = []
-        self._times: list[float] = []
-        self._boxes: list[tuple[float, float, float, float]] = []
-        self._scores: list[float] = []
+        # One entry a frame (four for `_boxes`: x, y, w, h), packed: these last the whole track.
+        self._frames = array("q")
+        self._times = array("d")
+        self._boxes = array("f")
+        self._scores = array("f")
         self._crops: dict[int, np.ndarray] = {}
         self._emitted: list[ClipSpec] = []
         self._finished = False
@@ -81,7 +87,7 @@ class StreamingClipCutter:
         self._crops[len(self._frames)] = crop
         self._frames.append(int(frame_index))
         self._times.append(float(time_s))
-        self._boxes.append(box_xywh)
+        self._boxes.extend(box_xywh)
         self._scores.append(float(score))
 
     def ready(self) -> list[CutClip]:
@@ -134,10 +140,10 @@ class StreamingClipCutter:
         hi = min(hi, len(self._frames))
         return TrackFrames(
             self.track_id,
-            np.asarray(self._frames[lo:hi], np.int64),
-            np.asarray(self._times[lo:hi], np.float64),
-            np.asarray(self._boxes[lo:hi], np.float32).reshape(-1, 4),
-            np.asarray(self._scores[lo:hi], np.float32),
+            np.array(self._frames[lo:hi], np.int64),
+            np.array(self._times[lo:hi], np.float64),
+            np.array(self._boxes[4 * lo : 4 * hi], np.float32).reshape(-1, 4),
+            np.array(self._scores[lo:hi], np.float32),
         )
 
     def _cut(self, spec: ClipSpec) -> CutClip:
