@@ -60,11 +60,7 @@ def cuda_unavailable_message(spec: str) -> str:
             "PyTorch install guide gives the command for your CUDA version), or use --device cpu."
         )
     hidden = os.environ.get("CUDA_VISIBLE_DEVICES")
-    visible = (
-        f"CUDA_VISIBLE_DEVICES is {hidden!r}"
-        if hidden is not None
-        else "CUDA_VISIBLE_DEVICES is not set (all GPUs visible)"
-    )
+    visible = "it is not set here" if hidden is None else f"here it is {hidden!r}"
     return (
         f"Device {spec!r} was requested but CUDA is not available: torch {torch.__version__} "
         f"is a CUDA {build} build but sees no GPU or driver. Check that `nvidia-smi` lists a "

@@ -17,6 +17,7 @@ import inspect
 import logging
 import os
 import re
+import shlex
 import sys
 import urllib.error
 import urllib.request
@@ -211,8 +212,8 @@ def _finish(t: _Target, downloaded: Path, expected: dict[str, str | None], origi
             raise ChecksumError(
                 f"Download of {t.label!r} from {origin} has sha256 {sha}, but {who} says "
                 f"{want.lower()}; nothing was cached. The transfer was corrupted or the file "
-                f"changed upstream: retry `s2d models pull {t.label}`, or check the file by hand "
-                f"and pass it with {t.flag} PATH."
+                f"changed upstream: retry `s2d models pull {shlex.quote(t.label)}`, or check the "
+                f"file by hand and give it to a run with {t.flag} PATH."
             )
     return cache.store(downloaded, t.name, t.filename, source=t.source, sha256=sha).path
 
@@ -299,7 +300,8 @@ def _adopt(t: _Target) -> Path | None:
     if t.sha256 and t.sha256 != sha:
         raise ChecksumError(
             f"{path} has sha256 {sha}, but {t.label!r} should have {t.sha256}. Delete it and "
-            f"run `s2d models pull {t.label}`, or pass the right file with {t.flag} PATH."
+            f"run `s2d models pull {shlex.quote(t.label)}`, or give the right file to a run with "
+            f"{t.flag} PATH."
         )
     logger.info("recording hand-placed %s (sha256 %s)", path, sha)
     cache.record(t.name, path, source=t.source, sha256=sha, size=path.stat().st_size)

@@ -67,13 +67,18 @@ def _classes_hint(m: MissingFile) -> str:
     return " --classes " + (key or shlex.quote(",".join(spec.class_names)))
 
 
-def _candidate_lines(m: MissingFile, command: str) -> list[str]:
+def _candidate_lines(m: MissingFile, command: str, hint: str = "") -> list[str]:
+    """The candidate files as commands; `hint` (e.g. ` --classes dfew`) only for those in the
+    folder of the file that was asked for (a file elsewhere may have other classes)."""
     if not m.candidates:
         return []
     shown = m.candidates[:_MAX_CANDIDATES]
     more = len(m.candidates) - len(shown)
+    folder = m.source.rpartition("/")[0]
     lines = ["    The repository holds these checkpoint files (most similar name first); use one:"]
-    lines += [f"      {command.format(address=a)}" for a in shown]
+    for a in shown:
+        extra = hint if a.rpartition("/")[0] == folder else ""
+        lines.append(f"      {command.format(address=a)}{extra}")
     if more:
         lines.append(f"      ... and {more} more checkpoint files in the repository.")
     return lines
@@ -106,7 +111,7 @@ def run_message(missing: Sequence[MissingFile]) -> str:
     for m in missing:
         lines.append(f"  - {m.option} {_described(m)}")
         if m.candidates:
-            lines += _candidate_lines(m, f"{m.flag} {{address}}{_classes_hint(m)}")
+            lines += _candidate_lines(m, f"{m.flag} {{address}}", _classes_hint(m))
         lines.append(f"    Put the file at {m.destination}, or pass {m.flag} PATH.")
     pull = pull_line(missing)
     if pull:

@@ -147,3 +147,16 @@ def test_offline_pull_run_it_where_the_network_is(home, server, offline_pull_mes
     assert server.requests == []
     assert invoke(pull).exit_code == 0  # online now
     _offline_pull_works(home)
+
+
+def test_corrupted_download_retry_works_once_the_transfer_is_right(home, server, tiny):
+    data = tiny["tinyA_s2d.pth"].read_bytes()
+    server.add_hub_file("cyinen/S2D", "DFEW/fold1.pth", data, advertised_sha256="ab" * 32)
+    failed = invoke(["models", "pull", "dfew-fold1"])
+    assert failed.exit_code == 2
+    assert "nothing was cached" in failed.output
+    (retry,) = backquoted(failed.output)
+    assert retry == ["models", "pull", "dfew-fold1"]
+    server.add_hub_file("cyinen/S2D", "DFEW/fold1.pth", data)  # the hub serves it right now
+    assert invoke(retry).exit_code == 0
+    assert (home / "weights/dfew-fold1/fold1.pth").read_bytes() == data

@@ -74,6 +74,8 @@ def test_not_found_lists_the_repositorys_checkpoints(home, renamed_hub):
         "    The repository holds these checkpoint files (most similar name first); use one:\n"
         "      --weights hf://cyinen/S2D/DFEW/DFEW_fold1.pth --classes dfew\n"
         "      --weights hf://cyinen/S2D/DFEW/DFEW_fold1_oversampling.pth --classes dfew\n"
+        "      --weights hf://cyinen/S2D/DFEW/DFEW_fold2.pth --classes dfew\n"
+        "      --weights hf://cyinen/S2D/MAFW/fold1.pth\n"  # another data set: its own classes
     ) in msg
     assert "README.md" not in msg
     assert "s2d models pull dfew-fold1" not in msg  # pulling the same name cannot help

@@ -30,8 +30,8 @@ def test_cuda_build_without_gpu_says_what_to_check(monkeypatch, hidden):
     assert "sees no GPU or driver" in msg
     assert "`nvidia-smi`" in msg and "NVIDIA driver" in msg
     assert "install a CUDA build" not in msg.lower()
-    shown = "is not set (all GPUs visible)" if hidden is None else "is ''"
-    assert f"CUDA_VISIBLE_DEVICES {shown}" in msg
+    shown = "it is not set here" if hidden is None else "here it is ''"
+    assert f"CUDA_VISIBLE_DEVICES does not hide it ({shown})" in msg
 
 
 @no_gpu
