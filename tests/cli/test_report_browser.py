@@ -228,6 +228,13 @@ def test_the_label_filter_and_the_arrows_find_that_labels_segments(browser, craf
     )
     browser.keys(LEFT)
     assert until(browser, "return document.getElementById('video').currentTime === 2.5;")
+    browser.keys("\ue00c")  # Esc: back to the overview, where the arrows do nothing
+    assert until(
+        browser, "return location.hash === '' && !document.getElementById('overview').hidden;"
+    )
+    browser.keys(RIGHT)
+    go(browser, index, "#video/0")
+    assert until(browser, "return document.getElementById('v-title').textContent === 'moving.mp4';")
     # Any label, face 1 only: its single Sad segment from 2 s.
     browser.js("""document.getElementById('label-filter').value = '';
                   document.getElementById('face-filter').value = '1';""")

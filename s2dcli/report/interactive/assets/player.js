@@ -87,7 +87,9 @@ S2D.player = (function () {
       if (name === "play") loop();
     });
   });
-  video.addEventListener("pause", update);
+  ["pause", "seeking", "timeupdate"].forEach(function (name) { // the native scrubber too
+    video.addEventListener(name, update);
+  });
   window.addEventListener("resize", function () {
     if (V) { layout(); drawTimelines(); update(); }
   });
