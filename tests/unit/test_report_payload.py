@@ -152,6 +152,11 @@ def test_write_report_links_refuses_overwrites_and_copies(crafted, tmp_path):
     assert '"src":"media/1.avi"' in (folder / "videos" / "1.js").read_text(encoding="utf-8")
     again = write_report(crafted / "results.csv", folder, copy_media=True, overwrite=True)
     assert again.copied == 0  # the copies are there already
+    (folder / "videos" / "7.js").write_text("S2D.receive({});\n", encoding="utf-8")
+    (folder / "videos" / "notes.js").write_text("// mine\n", encoding="utf-8")
+    write_report(crafted / "results.csv", folder, overwrite=True)
+    names = sorted(p.name for p in (folder / "videos").iterdir())
+    assert names == ["0.js", "1.js", "notes.js"]  # an earlier report's 7.js is gone, not yours
 
 
 def test_a_hostile_file_name_is_linked_percent_encoded(tmp_path):

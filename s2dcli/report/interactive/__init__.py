@@ -138,6 +138,7 @@ def write_report(
     title = f"s2d report: {clean_text(run.results.name)}"
     replace_bytes(index, index_page(title, payload).encode("utf-8"), sync=False)
     written.append(index)
+    _remove_stale(folder, len(names))
     missing = [
         name
         for name, row in zip(names, rows, strict=True)
@@ -146,6 +147,14 @@ def write_report(
     written += [folder / m for m in media.values()]
     log.debug("report: %d videos, %d files -> %s", len(names), len(written), folder)
     return ReportResult(index, len(names), missing, copied, written)
+
+
+def _remove_stale(folder: Path, count: int) -> None:
+    """Drop the `videos/<n>.js` of an earlier, larger report in the folder (n >= count)."""
+    for path in (folder / VIDEO_FOLDER).glob("*.js"):
+        if path.stem.isdigit() and int(path.stem) >= count and path.stem == str(int(path.stem)):
+            with writing(path):
+                path.unlink(missing_ok=True)
 
 
 def _media_name(n: int, path: Path) -> str:

@@ -1,15 +1,16 @@
-"""The data the report's pages carry: plain dicts, and the one way they are embedded in HTML.
+"""The data the report carries: plain dicts, and the one way they are written into its files.
 
-Each page holds its data as compact JSON in `<script type="application/json">`, which the
-browser never runs; the page's script reads it with `JSON.parse(element.textContent)` and puts
-every string it shows into the page with `textContent`, never as markup. `script_json` escapes
+The overview's data are compact JSON in `index.html`'s `<script type="application/json">`,
+which the browser never runs (the page's script reads it with `JSON.parse`); each video's data
+are the same JSON as the argument of `S2D.receive(...)` in `videos/<n>.js`. The scripts put
+every string they show into the page with `textContent`, never as markup. `script_json` escapes
 `<`, `>` and `&` (so no `</script>` or `<!--` can end or change the element) and U+2028/U+2029,
 and turns lone surrogates (undecodable file names) into U+FFFD: a video called
-`<script>alert(1)</script>.mp4` is text on the page, never code.
+`<script>alert(1)<!--.mp4` is text on the page, never code.
 
 Per-clip data are column lists (`start`, `end`, `probs`, `box`, ...) rounded to what the eye can
 tell (times to the millisecond, probabilities to 4 decimals, boxes to 0.1 px), so even an
-hour-long video's page stays a few hundred kilobytes.
+hour-long video's data stay a few hundred kilobytes.
 """
 
 from __future__ import annotations
