@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from s2dcli.commands.write_errors import output_errors
 from s2dcli.errors import InputError
 from s2dcli.options import is_quiet, verbosity
 
@@ -124,9 +125,10 @@ def review(
         if not quiet and sys.stderr.isatty():
             click.echo(f"\rframes for the sheet: {done}/{total} videos", err=True, nl=done == total)
 
-    result = run_review(
-        results, output, videos=list(videos) or None, options=options, on_video=progress
-    )
+    with output_errors(output):
+        result = run_review(
+            results, output, videos=list(videos) or None, options=options, on_video=progress
+        )
     if quiet:
         return
     click.echo(

@@ -14,6 +14,7 @@ import click
 
 from s2dcli.commands.config_file import config_defaults
 from s2dcli.commands.train_progress import EpochTable, ProgressLines
+from s2dcli.commands.write_errors import output_errors
 from s2dcli.config import DeviceOptions, FaceOptions, ModelOptions, default
 from s2dcli.errors import InputError
 from s2dcli.options import (
@@ -247,7 +248,7 @@ def train(
     )
     _check_labels(labels_path, videos, val_labels, quiet)
     table = EpochTable(quiet)
-    with ProgressLines(quiet) as progress:
+    with output_errors(out), ProgressLines(quiet) as progress:
         summary = run_train(
             labels_path,
             out,
@@ -348,7 +349,7 @@ def evaluate(
         DeviceOptions(device, precision, batch_size),
     )
     _check_labels(labels_path, videos, None, quiet)
-    with ProgressLines(quiet) as progress:
+    with output_errors(out), ProgressLines(quiet) as progress:
         summary = run_evaluate(labels_path, weights, out, data=data, progress=progress)
     recall = summary["recall"]
     assert isinstance(recall, dict)
