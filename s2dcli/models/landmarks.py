@@ -14,6 +14,30 @@ LANDMARK_INPUT_SIZE = 112
 NUM_LANDMARK_OUTPUTS = 136  # 68 (x, y) pairs
 
 
+class PointwiseConv2d(nn.Conv2d):
+    """A 1x1 convolution (stride 1, no padding, one group) computed as a matrix product over
+    the channels of each pixel.
+
+    Same parameters and state dict as `nn.Conv2d`. oneDNN's 1x1 convolutions choose how to
+    split their sums by thread count and batch size on some CPUs (AMD Zen 4 among them), so a
+    frame's features changed in their last bits with both; the matrix product does not, and is
+    as fast.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.weight.view(self.out_channels, self.in_channels)
+        out = torch.matmul(x.permute(0, 2, 3, 1), weight.t())  # (N, H, W, C_out)
+        if self.bias is not None:
+            out = out + self.bias
+        return out.permute(0, 3, 1, 2)  # NCHW view of channels-last memory
+
+
+def _conv(in_c: int, out_c: int, kernel: int, stride: int, padding: int, groups: int) -> nn.Conv2d:
+    if kernel == 1 and stride == 1 and padding == 0 and groups == 1:
+        return PointwiseConv2d(in_c, out_c, 1, bias=False)
+    return nn.Conv2d(in_c, out_c, kernel, stride, padding, groups=groups, bias=False)
+
+
 class ConvBlock(nn.Module):
     """conv (no bias) -> BatchNorm -> per-channel PReLU."""
 
@@ -27,7 +51,7 @@ class ConvBlock(nn.Module):
         groups: int = 1,
     ) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(in_c, out_c, kernel, stride, padding, groups=groups, bias=False)
+        self.conv = _conv(in_c, out_c, kernel, stride, padding, groups)
         self.bn = nn.BatchNorm2d(out_c)
         self.prelu = nn.PReLU(out_c)
 
@@ -48,7 +72,7 @@ class LinearBlock(nn.Module):
         groups: int = 1,
     ) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(in_c, out_c, kernel, stride, padding, groups=groups, bias=False)
+        self.conv = _conv(in_c, out_c, kernel, stride, padding, groups)
         self.bn = nn.BatchNorm2d(out_c)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
