@@ -187,12 +187,13 @@ def _write_raw(root: Path, files: dict[str, dict[str, object]]) -> None:
 
 
 def _entry(root: Path, rel: str, rec: dict[str, object]) -> CachedFile:
+    size = rec.get("size", 0)
     return CachedFile(
         name=str(rec.get("name", Path(rel).parent.name)),
         path=root / rel,
         source=str(rec.get("source", "")),
         sha256=str(rec.get("sha256", "")),
-        size=int(rec.get("size", 0)),  # type: ignore[call-overload]
+        size=int(size) if isinstance(size, (int, float, str)) else 0,
         downloaded_at=str(rec.get("downloaded_at", "")),
     )
 
