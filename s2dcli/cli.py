@@ -8,6 +8,8 @@ else is a bug and shows its traceback.
 
 from __future__ import annotations
 
+import traceback
+
 import click
 
 from s2dcli import __version__
@@ -40,8 +42,8 @@ class S2DGroup(click.Group):
             click.echo(f"Error: {exc}", err=True)  # as Click shows its own errors
             raise click.exceptions.Exit(exc.exit_code) from exc
         except KeyboardInterrupt:
-            if ctx.find_root().params.get("debug"):
-                raise
+            if ctx.find_root().params.get("debug"):  # re-raised, Click would exit 1 "Aborted!"
+                traceback.print_exc()
             click.echo("Interrupted.", err=True)
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
 

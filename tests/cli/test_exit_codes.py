@@ -181,6 +181,14 @@ def test_export_0_2_3(results, tmp_path, monkeypatch):
 # models -----------------------------------------------------------------------------------
 
 
+def test_debug_shows_where_an_interrupt_landed_and_still_exits_130(monkeypatch):
+    interrupt(monkeypatch, s2dcli.commands.models, "_rows")
+    result = run("--debug", "models", "list")
+    assert result.exit_code == 130
+    assert "Traceback" in result.stderr and "press_ctrl_c" in result.stderr
+    assert result.stderr.endswith("Interrupted.\n")
+
+
 def test_models_0_2_130(tmp_path, monkeypatch):
     monkeypatch.setenv("S2D_HOME", str(tmp_path / "home"))
     assert_exit(run("models", "list", "-q"), 0)
