@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +38,9 @@ from s2dcli.training.label_sets import (
     reorder_classes,
     split_validation,
 )
+
+if TYPE_CHECKING:
+    from s2dcli.faces.types import FaceDetector
 
 log = logging.getLogger("s2d.train")
 
@@ -77,7 +80,7 @@ class Extracted:
 def extract(
     labels: LabelSet,
     options: ExtractOptions,
-    detector: object,
+    detector: FaceDetector | None,
     cache: ClipCache,
     progress: Progress | None = None,
     what: str = "clips",
@@ -88,7 +91,7 @@ def extract(
     clips, kept, skipped = [], [], []
     for i, sample in enumerate(labels.clips):
         try:
-            clips.append(cache.get(sample, detector, options))  # type: ignore[arg-type]
+            clips.append(cache.get(sample, detector, options))
             kept.append(sample)
         except (SampleError, VideoDecodeError) as exc:
             log.warning("skipped line %d (%s): %s", sample.line, sample.video.name, exc)
@@ -101,14 +104,18 @@ def extract(
     return Extracted(np.stack(clips), np.asarray([s.label for s in kept], np.int64), kept, skipped)
 
 
-def _load_models(weights: str, data: DataOptions) -> tuple[Any, Any, Path, str]:
+def _load_models(weights: str, data: DataOptions, named_by: str) -> tuple[Any, Any, Path, str]:
+    """The S2D and landmark models; both files are resolved before either loads, so a run
+    offline names every missing file at once (`named_by`: the option `weights` came from)."""
     from s2dcli.models import S2DConfig, load_landmarks, load_s2d
-    from s2dcli.runtime import local_weights
+    from s2dcli.runtime import run_weights, weights_name
 
     options = data.model
     config = S2DConfig.from_json(options.model_config) if options.model_config else None
-    weights_path, name = local_weights(weights, options.offline)
-    landmark_path, _ = local_weights(options.landmark_weights or "landmarks", options.offline)
+    weights_path, landmark_path = run_weights(
+        weights, options.landmark_weights, options.offline, named_by=named_by
+    )
+    name = weights_name(weights, weights_path)
     return load_s2d(weights_path, config), load_landmarks(landmark_path), weights_path, name
 
 
@@ -204,7 +211,7 @@ def train(
         )
     dist, device = init_distributed(_device(data.device.device))
     try:
-        model, landmarks, weights_path, init_name = _load_models(init, data)
+        model, landmarks, weights_path, init_name = _load_models(init, data, "--init")
         registry_name = None if Path(init).exists() else init
         model_classes = model_class_names(weights_path, registry_name)
         train_set, val_set = read_label_sets(
@@ -308,7 +315,7 @@ def evaluate(
     data = data or DataOptions()
     labels = read_labels(labels_path, data.videos)  # refuse a bad file before the model loads
     device = _device(data.device.device)
-    model, landmarks, weights_path, name = _load_models(weights, data)
+    model, landmarks, weights_path, name = _load_models(weights, data, "--weights")
     registry = None if Path(weights).exists() else weights
     model_classes = class_names(data.model.classes, weights_path, registry, model.num_classes)
     if not fits_model_classes(labels, model_classes):

@@ -223,3 +223,19 @@ def test_benchmark_2_missing_weights_and_unknown_detector(bench_video, tmp_path)
 def test_benchmark_130(bench_video, monkeypatch):
     interrupt(monkeypatch, s2dcli.benchmark, "run_benchmark")
     assert_exit(run(*bench_args(bench_video)), 130, "Interrupted")
+
+
+def test_train_and_evaluate_name_every_missing_weights_file_at_once(task, tmp_path, monkeypatch):
+    """Offline with an empty cache: the checkpoint and the landmark weights in one message,
+    with one `s2d models pull` line for both, before any clip is extracted."""
+    monkeypatch.setenv("S2D_HOME", str(tmp_path / "empty_home"))
+    args = train_args(task, tmp_path / "out", init="dfew-fold1", offline=True)
+    args = [a for a in args if a not in ("--landmark-weights", task["landmarks"])]
+    result = run(*args)
+    assert_exit(result, 2, "2 weights files this run needs are missing")
+    assert "--init dfew-fold1" in result.stderr and "--landmark-weights" in result.stderr
+    assert "s2d models pull dfew-fold1 landmarks" in result.stderr
+    evaluate = ["evaluate", "--labels", task["val"], "--weights", "dfew-fold1", "--offline"]
+    result = run(*evaluate, "--faces", "none", "--device", "cpu")
+    assert_exit(result, 2, "s2d models pull dfew-fold1 landmarks")
+    assert "--weights dfew-fold1" in result.stderr
