@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import cast
 
@@ -76,7 +76,7 @@ class Trainer:
         config: TrainConfig,
         device: torch.device,
         out_dir: Path,
-        metadata: dict[str, object] | None = None,
+        metadata: Mapping[str, object] | None = None,
         distributed: Distributed | None = None,
     ) -> None:
         self.dist = distributed or Distributed()
@@ -102,7 +102,7 @@ class Trainer:
         self.config = config
         self.device = device
         self.out_dir = Path(out_dir)
-        self.metadata = metadata or {}
+        self.metadata: dict[str, object] = dict(metadata or {})
         self.normalize = FrameNormalizer(device)
         params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(
