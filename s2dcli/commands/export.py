@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from s2dcli.commands.annotate_progress import plural
 from s2dcli.options import is_quiet, verbosity
 
 # Failed videos are listed one per line up to this many, then counted.
@@ -110,6 +111,6 @@ def export(
     videos_word = "video" if len(result.videos) == 1 else "videos"
     click.echo(
         f"{len(result.videos)} {videos_word} exported ({', '.join(result.formats)}): "
-        f"{len(result.files)} files -> {result.output}{tail}",
+        f"{plural(len(result.files), 'file')} -> {result.output}{tail}",
         err=True,
     )

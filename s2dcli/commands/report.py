@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from s2dcli.commands.annotate_progress import plural
 from s2dcli.options import is_quiet, verbosity
 
 
@@ -81,12 +82,12 @@ def report(
     )
     if is_quiet():
         return
-    copied = f", {done.copied} videos copied into media/" if done.copied else ""
-    click.echo(f"report of {done.videos} videos{copied} -> {done.index}", err=True)
+    copied = f", {plural(done.copied, 'video')} copied into media/" if done.copied else ""
+    click.echo(f"report of {plural(done.videos, 'video')}{copied} -> {done.index}", err=True)
     if done.missing:
         shown = ", ".join(done.missing[:5]) + (", ..." if len(done.missing) > 5 else "")
         click.echo(
-            f"  {len(done.missing)} videos not found, shown without their video: {shown} "
+            f"  {plural(len(done.missing), 'video')} not found, shown without their video: {shown} "
             "(--videos names where they are)",
             err=True,
         )

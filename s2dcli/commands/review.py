@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from s2dcli.commands.annotate_progress import plural
 from s2dcli.commands.write_errors import output_errors
 from s2dcli.errors import InputError
 from s2dcli.options import is_quiet, verbosity
@@ -132,16 +133,19 @@ def review(
     if quiet:
         return
     click.echo(
-        f"{len(result.chosen)} clips from {result.videos} videos -> {result.index}", err=True
+        f"{plural(len(result.chosen), 'clip')} from {plural(result.videos, 'video')} -> "
+        f"{result.index}",
+        err=True,
     )
     click.echo(f"labels (prefilled with the predictions) -> {result.labels}", err=True)
     if result.no_frames:
         click.echo(
-            f"  {result.no_frames} clips without frames (their video could not be read)", err=True
+            f"  {plural(result.no_frames, 'clip')} without frames (their video could not be read)",
+            err=True,
         )
     if result.missing_videos:
         click.echo(
-            f"  {len(result.missing_videos)} videos not found, their clips left out: "
+            f"  {plural(len(result.missing_videos), 'video')} not found, their clips left out: "
             f"{', '.join(result.missing_videos[:5])}",
             err=True,
         )
