@@ -17,7 +17,7 @@ S2D.overview = function () {
   var counts = {};
   D.videos.forEach(function (v) { counts[v.status] = (counts[v.status] || 0) + 1; });
   document.getElementById("counts").textContent =
-    D.videos.length + " videos: " +
+    D.videos.length + (D.videos.length === 1 ? " video: " : " videos: ") +
     (Object.keys(counts).map(function (s) { return counts[s] + " " + s; }).join(", ") || "none");
   S2D.legend(document.getElementById("legend"), D.classes, D.colours);
 
