@@ -3,14 +3,14 @@
 Each round runs three things, in an order that flips every round (so machine noise hits all
 alike):
 
-- engine: the `Pipeline` on `workers` copies of the video, read at once: decode, detect, track,
+- pipeline: the `Pipeline` on `workers` copies of the video, read at once: decode, detect, track,
   crop, batch, and the model;
 - scan: the same pipeline with a classifier that costs nothing: decode, detect, track, crop, batch;
 - model: the classifier alone on the very batches the pipeline made (zeros of the same shapes).
 
-`end_to_end_vs_slowest_stage` is the median over rounds of engine / max(scan, model): 1.0 means
+`end_to_end_vs_slowest_stage` is the median over rounds of pipeline / max(scan, model): 1.0 means
 the halves overlap perfectly. On a CPU the halves share its cores, so it comes near 1 only where
-one half dominates; `end_to_end_vs_stage_sum` (engine / (scan + model)) shows what overlap gains.
+one half dominates; `end_to_end_vs_stage_sum` (pipeline / (scan + model)) shows what overlap gains.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class RecordingClassifier:
 
 
 class NullClassifier:
-    """Uniform scores at no cost: what is left of the engine's time is the scan's."""
+    """Uniform scores at no cost: what is left of the pipeline's time is the scan's."""
 
     halvings = 0
 
@@ -78,17 +78,17 @@ def detected_frames(frames: int, scan: Any) -> int:
     return -(-frames // k) + (1 if (frames - 1) % k else 0)
 
 
-def engine_run(
+def pipeline_run(
     classifier: Any, pool: Any, scan: Any, paths: Sequence[Path], batch_size: int, workers: int
 ) -> dict[str, Any]:
     """One pipeline pass over `paths`: wall seconds, video seconds, frames, clips, stats."""
     from s2dcli.pipeline import Pipeline, PipelineOptions
 
-    engine = Pipeline(
+    pipeline = Pipeline(
         classifier, pool, scan, PipelineOptions(batch_size=batch_size, workers=workers)
     )
     clock = time.perf_counter()
-    results = list(engine.run(paths))
+    results = list(pipeline.run(paths))
     synchronize(classifier.device)
     wall = time.perf_counter() - clock
     failed = [r for r in results if r.error is not None]
@@ -102,7 +102,7 @@ def engine_run(
         "detected_frames": sum(detected_frames(s.frames, scan) for s in scans),
         "clips": sum(len(r.clips) for r in results),
         "backend": scans[0].info.backend if scans else "",
-        "engine_stats": engine.stats.as_dict(),
+        "pipeline_stats": pipeline.stats.as_dict(),
     }
 
 
@@ -130,7 +130,7 @@ def bench_end_to_end(
     compile: bool = False,
     seconds: float = 4.0,
 ) -> Row:
-    """Rounds of engine, scan and model (see the module docstring) until `seconds` have passed,
+    """Rounds of pipeline, scan and model (see the module docstring) until `seconds` have passed,
     at least one, after a warm-up of the classifier and of one detector per worker."""
     from s2dcli.clips import ClipConfig
     from s2dcli.faces import TrackerConfig, create_detector, is_whole_frame
@@ -167,20 +167,20 @@ def bench_end_to_end(
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
 
-        def engine() -> None:
+        def whole() -> None:
             recorder.calls.clear()  # the batches are the same every run (input order only)
-            runs.append(engine_run(recorder, pool, scan, paths, batch_size, workers))
+            runs.append(pipeline_run(recorder, pool, scan, paths, batch_size, workers))
 
         def scan_only() -> None:
-            scan_s.append(engine_run(null, pool, scan, paths, batch_size, workers)["seconds"])
+            scan_s.append(pipeline_run(null, pool, scan, paths, batch_size, workers)["seconds"])
 
         def model_only() -> None:
             model_s.append(replay_batches(classifier, recorder.calls))
 
-        steps: list[Callable[[], None]] = [engine, scan_only, model_only]  # engine first
+        steps: list[Callable[[], None]] = [whole, scan_only, model_only]  # whole first
         start = time.perf_counter()
         while not runs or time.perf_counter() - start < seconds:
-            order = steps if len(runs) % 2 == 0 else [scan_only, model_only, engine]
+            order = steps if len(runs) % 2 == 0 else [scan_only, model_only, whole]
             for step in order:
                 step()
         detector = pool.describe() if pool is not None else "whole frame"
@@ -210,7 +210,7 @@ def _row(
     slowest = [max(s, m) for s, m in zip(scan_s, model_s, strict=True)]
     row: Row = {
         "stage": "end_to_end",
-        "variant": f"engine ({detector}, {run['backend']})",
+        "variant": f"pipeline {detector}/{run['backend']}",
         "batch_size": batch_size,
         "workers": workers,
         "videos": workers,
@@ -225,7 +225,7 @@ def _row(
         "clips": run["clips"],
         "clips_per_s": run["clips"] / wall,
         "backend": run["backend"],
-        "engine_stats": run["engine_stats"],
+        "pipeline_stats": run["pipeline_stats"],
         "scan_seconds": statistics.median(scan_s),
         "model_seconds": statistics.median(model_s),
         "slowest_stage": "model"

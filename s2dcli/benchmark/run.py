@@ -66,7 +66,7 @@ class BenchmarkOptions:
         faces: face detector spec for `create_detector` (none: whole frames).
         detect_every: end to end, the detector runs on every k-th frame.
         min_face: faces smaller than this are ignored (pixels, shorter side).
-        workers: videos the engine reads at once (it gets that many copies of the video).
+        workers: videos the pipeline reads at once (it gets that many copies of the video).
         min_rounds: timed rounds after the warm-up, at least.
         video_seconds: length of the generated video.
     """
@@ -115,7 +115,7 @@ class BenchmarkReport:
         results: rows, each with `stage` (one of `STAGES`) and that stage's figures.
         s2d_vs_vit_time_ratio: S2D (with its landmark branch) / ViT time at the largest batch
             size that ran (median of per-round ratios); None if none ran.
-        end_to_end_vs_slowest_stage: the engine's wall time / the slower of its halves (scan:
+        end_to_end_vs_slowest_stage: the pipeline's wall time / the slower of its halves (scan:
             decode, detect, crop; model) on the same work, side by side (see `end_to_end`).
         bound_by: `model` or `scan (<its slowest part>)`.
         device: `cpu`, `cuda:0`, ...
@@ -200,7 +200,7 @@ def stage_estimates(rows: list[Row], e2e: Row) -> dict[str, float]:
     detect = find("detect")
     if detect and e2e["detected_frames"]:
         out["detect"] = e2e["detected_frames"] / detect["frames_per_s"]
-    out["crop"] = float(e2e["engine_stats"]["crop_s"])
+    out["crop"] = float(e2e["pipeline_stats"]["crop_s"])
     model = find("model", batch_size=e2e["batch_size"])
     if model and e2e["clips"]:
         out["model"] = e2e["clips"] / model["clips_per_s"]
@@ -249,11 +249,11 @@ def device_name(device: torch.device) -> str:
 
 
 def run_benchmark(options: BenchmarkOptions, progress: Progress | None = None) -> BenchmarkReport:
-    """Measure every stage, then the engine end to end; `progress` gets a line per step.
+    """Measure every stage, then the pipeline end to end; `progress` gets a line per step.
 
     Raises:
         DeviceUnavailableError: the device cannot be used.
-        InputError: unknown model, unreadable video, or a video the engine cannot read.
+        InputError: unknown model, unreadable video, or a video the decoder cannot read.
     """
     from s2dcli.faces.whole_frame import is_whole_frame
 

@@ -102,11 +102,11 @@ def benchmark(
     workers: int,
     json_out: Path | None,
 ) -> None:
-    """Measure each stage's speed, and the whole engine's, on this machine.
+    """Measure each stage's speed, and the whole pipeline's, on this machine.
 
     Stages: decode (decord and PyAV, raw and through the engine), face detection, the landmark
     branch, S2D at each batch size against timm's plain ViT on the same frames (the ceiling S2D
-    is held to), and the engine end to end, side by side with its two halves (the scan alone,
+    is held to), and the pipeline end to end, side by side with its two halves (the scan alone,
     the model alone on the same batches). Random weights unless --weights is given: speed does
     not depend on them, so nothing is downloaded. The defaults take 5-10 minutes on a 2-core
     CPU.

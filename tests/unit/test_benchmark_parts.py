@@ -131,7 +131,7 @@ def test_stage_estimates_from_the_stage_rows():
         "detected_frames": 20,
         "clips": 6,
         "batch_size": 2,
-        "engine_stats": {"crop_s": 0.5},
+        "pipeline_stats": {"crop_s": 0.5},
     }
     assert stage_estimates(rows, e2e) == {"decode": 2.0, "detect": 2.0, "crop": 0.5, "model": 12.0}
     e2e["clips"] = 0  # no clip: no model estimate
