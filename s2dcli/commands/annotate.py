@@ -231,17 +231,39 @@ def annotate(
         log.warning("--labels is now --classes (--labels will be removed in the next release).")
         classes = classes or deprecated_labels
     config = AnnotateConfig(
-        model=ModelOptions(model, weights, model_config, landmark_weights, classes, offline),
-        device=DeviceOptions(device, precision, batch_size, compile_),
-        faces=FaceOptions(faces, detect_every, min_face),
-        clips=ClipOptions(clip_seconds, stride_seconds),
-        inputs=InputOptions(ext, not no_recursive),
+        model=ModelOptions(
+            model=model,
+            weights=weights,
+            model_config=model_config,
+            landmark_weights=landmark_weights,
+            classes=classes,
+            offline=offline,
+        ),
+        device=DeviceOptions(
+            device=device, precision=precision, batch_size=batch_size, compile=compile_
+        ),
+        faces=FaceOptions(faces=faces, detect_every=detect_every, min_face=min_face),
+        clips=ClipOptions(clip_seconds=clip_seconds, stride_seconds=stride_seconds),
+        inputs=InputOptions(ext=ext, recursive=not no_recursive),
         executor=ExecutorOptions(
-            executor, workers, ray_address, ray_workers, gpus_per_worker, cpus_per_worker
+            executor=executor,
+            workers=workers,
+            ray_address=ray_address,
+            ray_workers=ray_workers,
+            gpus_per_worker=gpus_per_worker,
+            cpus_per_worker=cpus_per_worker,
         ),
         max_failures=max_failures,
     )
-    outputs = OutputOptions(output, summary, plots, overlay, report, resume, overwrite)
+    outputs = OutputOptions(
+        output,
+        summary=summary,
+        plots=plots,
+        overlay=overlay,
+        report=report,
+        resume=resume,
+        overwrite=overwrite,
+    )
     run = resolve_annotation(list(paths), config, outputs)
     reporter = Reporter(quiet=is_quiet())
     try:
