@@ -79,6 +79,8 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
       s2d train --labels my.csv       # fine-tune S2D on your own labelled clips
       s2d evaluate --labels test.csv --weights runs/train/best.pth
       s2d review results.csv -o review/ --videos videos/   # the clips to check by eye
+      s2d report results.csv -o report/   # watch each video beside its timeline
+      s2d export results.csv -f elan,boris,vtt   # for ELAN, BORIS and video players
       s2d benchmark --device cuda     # how fast is this machine, stage by stage
       s2d models verify               # re-check every cached file's sha256
     """
