@@ -54,6 +54,36 @@ def ms(seconds: float) -> int:
     return round(float(seconds) * 1000.0)
 
 
+@dataclass(frozen=True)
+class Segment:
+    """One label segment of a face, in whole milliseconds."""
+
+    face_id: int
+    start_ms: int
+    end_ms: int
+    label: str
+    confidence: float
+
+
+def segments_ms(video: VideoData) -> list[Segment]:
+    """The video's label segments in the segments table's order, in milliseconds; a segment
+    that rounds to zero length is left out (no format can show it)."""
+    table = video.segments
+    out = []
+    for face, start, end, label, conf in zip(
+        table["face_id"],
+        table["start_s"],
+        table["end_s"],
+        table["label"],
+        table["confidence"],
+        strict=True,
+    ):
+        begin, stop = ms(start), ms(end)
+        if stop > begin:
+            out.append(Segment(int(face), begin, stop, str(label), float(conf)))
+    return out
+
+
 def face_name(face_id: int) -> str:
     """`face 0`: how every format names a face (ELAN tier, BORIS subject, cue prefix)."""
     return f"face {int(face_id)}"

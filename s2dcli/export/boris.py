@@ -44,7 +44,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from s2dcli.export.base import ExportFile, Writer, face_name, ms, with_suffix
+from s2dcli.export.base import ExportFile, Writer, face_name, segments_ms, with_suffix
 from s2dcli.export.results import RunResults, VideoData
 
 EVENT_COLUMNS = ["time", "subject", "code", "modifier", "comment", "status"]
@@ -93,21 +93,11 @@ def events_table(video: VideoData) -> pd.DataFrame:
     """The video's segments as BORIS state events: a START and a STOP row each, in time order
     (a STOP before a START at the same time, so a face changes label in one instant)."""
     rows = []
-    table = video.segments
-    for face, start, end, label, conf in zip(
-        table["face_id"],
-        table["start_s"],
-        table["end_s"],
-        table["label"],
-        table["confidence"],
-        strict=True,
-    ):
-        begin, stop = ms(start), ms(end)
-        if stop <= begin:
-            continue
-        subject = face_name(int(face))
-        rows.append((begin, 1, subject, str(label), f"confidence {float(conf):.2f}", "START"))
-        rows.append((stop, 0, subject, str(label), "", "STOP"))
+    for segment in segments_ms(video):
+        subject, label = face_name(segment.face_id), segment.label
+        comment = f"confidence {segment.confidence:.2f}"
+        rows.append((segment.start_ms, 1, subject, label, comment, "START"))
+        rows.append((segment.end_ms, 0, subject, label, "", "STOP"))
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     return pd.DataFrame(
         [

@@ -20,7 +20,7 @@ from pathlib import Path
 import srt
 import webvtt
 
-from s2dcli.export.base import ExportFile, Writer, face_name, ms, with_suffix
+from s2dcli.export.base import ExportFile, Writer, face_name, segments_ms, with_suffix
 from s2dcli.export.results import RunResults, VideoData
 
 
@@ -41,19 +41,10 @@ def cue_text(face_id: int, label: str, confidence: float) -> str:
 
 def cues(video: VideoData) -> list[Cue]:
     """The cues of one video (see the module docstring)."""
-    table = video.segments
-    out = []
-    for face, start, end, label, conf in zip(
-        table["face_id"],
-        table["start_s"],
-        table["end_s"],
-        table["label"],
-        table["confidence"],
-        strict=True,
-    ):
-        begin, stop = ms(start), ms(end)
-        if stop > begin:
-            out.append(Cue(begin, stop, int(face), cue_text(int(face), str(label), conf)))
+    out = [
+        Cue(s.start_ms, s.end_ms, s.face_id, cue_text(s.face_id, s.label, s.confidence))
+        for s in segments_ms(video)
+    ]
     return sorted(out, key=lambda c: (c.start_ms, c.face_id, c.end_ms))
 
 
