@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from s2dcli.clips import ClipSpec
 
 
+_INT_COLUMNS = frozenset({"face_id", "clip_index", "start_frame", "end_frame"})
+_TEXT_COLUMNS = frozenset({"video", "label", "model"})
+
+
 def clip_columns(classes: Sequence[str]) -> list[str]:
     """The clip table's columns, in order."""
     return [
@@ -115,21 +119,11 @@ def clips_frame(records: Iterable[VideoRecord], classes: Sequence[str]) -> pd.Da
     columns = clip_columns(classes)
     rows = [row for record in records for row in record.rows]
     frame = pd.DataFrame(rows, columns=columns)
-    for name in ("face_id", "clip_index", "start_frame", "end_frame"):
-        frame[name] = frame[name].astype("int64")
-    floats = [
-        "start_s",
-        "end_s",
-        "confidence",
-        *[f"p_{c}" for c in classes],
-        "box_x",
-        "box_y",
-        "box_w",
-        "box_h",
-        "det_score",
-    ]
-    for name in floats:
-        frame[name] = frame[name].astype("float64")
-    for name in ("video", "label", "model"):
-        frame[name] = frame[name].astype("object")
+    for name in columns:  # every column not an int or a text is a float
+        if name in _INT_COLUMNS:
+            frame[name] = frame[name].astype("int64")
+        elif name in _TEXT_COLUMNS:
+            frame[name] = frame[name].astype("object")
+        else:
+            frame[name] = frame[name].astype("float64")
     return frame
