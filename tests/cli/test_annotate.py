@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from s2dcli.cli import cli
 from s2dcli.weights.registry import DFEW_CLASSES
 from tests import faces_media as fm
+from tests.cli.review_media import TINY
 from tests.engine.videos import write_frames, write_video
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -344,22 +345,14 @@ def test_labels_for_class_names_is_a_deprecated_alias_of_classes(tmp_path, golde
     from s2dcli import annotate
 
     made = write_video(tmp_path / "crop.mp4", 50, height=48, width=64, fps=25)
-    files = [
-        "--weights",
-        str(golden_dir / "tinyA_s2d.pth"),
-        "--model-config",
-        str(golden_dir / "tinyA_config.json"),
-        "--landmark-weights",
-        str(golden_dir / "tinyA_landmark.pth.tar"),
-    ]
-    base = ["annotate", str(made.path), *files, "--faces", "none", "--device", "cpu"]
+    base = ["annotate", str(made.path), *TINY, "--faces", "none", "--device", "cpu"]
     code, output = run([*base, "-o", str(tmp_path / "old.csv"), "--labels", "ferv39k"])
     assert code == 0 and "WARNING: --labels is now --classes" in output
     code, output = run([*base, "-o", str(tmp_path / "new.csv"), "--classes", "ferv39k"])
     assert code == 0 and "--labels" not in output
     assert (tmp_path / "old.csv").read_bytes() == (tmp_path / "new.csv").read_bytes()
     assert "--labels" not in CliRunner().invoke(cli, ["annotate", "--help"]).output
-    kwargs = {"weights": files[1], "model_config": files[3], "landmark_weights": files[5]}
+    kwargs = {"weights": TINY[1], "model_config": TINY[3], "landmark_weights": TINY[5]}
     with pytest.warns(DeprecationWarning, match="classes"):
         clips = annotate([made.path], labels="ferv39k", faces="none", **kwargs)
     assert "p_Happy" in clips.columns

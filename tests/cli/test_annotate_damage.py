@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from s2dcli.cli import cli
+from tests.cli.review_media import TINY
 from tests.engine.videos import damage_copy, write_video
 
 REASON = (
@@ -22,21 +23,8 @@ REASON = (
 
 
 @pytest.fixture(scope="module")
-def weights(golden_dir: Path) -> list[str]:
-    return [
-        "--weights",
-        str(golden_dir / "tinyA_s2d.pth"),
-        "--model-config",
-        str(golden_dir / "tinyA_config.json"),
-        "--landmark-weights",
-        str(golden_dir / "tinyA_landmark.pth.tar"),
-        "--classes",
-        "dfew",
-        "--faces",
-        "none",
-        "--device",
-        "cpu",
-    ]
+def weights() -> list[str]:
+    return [*TINY, "--classes", "dfew", "--faces", "none", "--device", "cpu"]
 
 
 @pytest.fixture(scope="module")

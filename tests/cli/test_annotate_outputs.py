@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from s2dcli.cli import cli
 from s2dcli.errors import EXIT_WRITE_FAILED
+from tests.cli.review_media import TINY
 from tests.engine.videos import write_video
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,21 +26,8 @@ FINAL = ("r.csv", "r.videos.csv", "r.segments.csv")
 
 
 @pytest.fixture(scope="module")
-def weights(golden_dir: Path) -> list[str]:
-    return [
-        "--weights",
-        str(golden_dir / "tinyA_s2d.pth"),
-        "--model-config",
-        str(golden_dir / "tinyA_config.json"),
-        "--landmark-weights",
-        str(golden_dir / "tinyA_landmark.pth.tar"),
-        "--classes",
-        "dfew",
-        "--faces",
-        "none",
-        "--device",
-        "cpu",
-    ]
+def weights() -> list[str]:
+    return [*TINY, "--classes", "dfew", "--faces", "none", "--device", "cpu"]
 
 
 @pytest.fixture(scope="module")

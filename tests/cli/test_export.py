@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from s2dcli.cli import cli
 from s2dcli.weights.registry import DFEW_CLASSES
 from tests import faces_media as fm
+from tests.cli.review_media import TINY
 from tests.engine.videos import write_frames
 from tests.export_checks import check_video, read_eaf, read_vtt
 
@@ -36,7 +37,7 @@ def run(args: list[str]) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def annotated(tmp_path_factory, golden_dir) -> tuple[Path, Path]:
+def annotated(tmp_path_factory) -> tuple[Path, Path]:
     """(videos folder, results.csv) of one annotate run, shared by the module."""
     root = tmp_path_factory.mktemp("videos")
     for folder in ("session one", "séance", "a", "b"):
@@ -57,12 +58,7 @@ def annotated(tmp_path_factory, golden_dir) -> tuple[Path, Path]:
             str(root),
             "-o",
             str(results),
-            "--weights",
-            str(golden_dir / "tinyA_s2d.pth"),
-            "--model-config",
-            str(golden_dir / "tinyA_config.json"),
-            "--landmark-weights",
-            str(golden_dir / "tinyA_landmark.pth.tar"),
+            *TINY,
             "--classes",
             "dfew",
             "--faces",
