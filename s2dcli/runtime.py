@@ -47,16 +47,6 @@ class Runtime:
             self.detectors.close()
 
 
-def local_weights(spec: str, offline: bool) -> tuple[Path, str]:
-    """A local file for one weights spec, and the name to show for it.
-
-    A run that needs several files calls `s2dcli.weights.require_weights` instead, which
-    reports every missing file at once (see `run_weights`).
-    """
-    (path,) = require_weights([WeightsNeed(spec)], offline=True if offline else None, progress=True)
-    return path, weights_name(spec, path)
-
-
 def weights_name(spec: str, path: Path) -> str:
     """The name to show for weights: the file name for a local path, else the spec."""
     return path.name if Path(spec).exists() else spec
